@@ -1,0 +1,25 @@
+/*
+ * tlsrpt.h - the subcommands of the `tlsrpt` CLI.
+ *
+ * Each subcommand lives in src/cmd/tlsrpt_<name>.c and is called with argv[0] set to
+ * its own name ("report", "config", ...).  It parses its own options and returns the
+ * process exit status: 0 ok, 1 failure, 2 usage error.  Output goes to stdout, errors
+ * to stderr prefixed "tlsrpt: ".
+ */
+#ifndef TLSRPTD_CMD_TLSRPT_H
+#define TLSRPTD_CMD_TLSRPT_H
+
+#include <stdio.h>
+
+enum { EXIT_USAGE = 2 };
+
+struct tlsrpt_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+/* The table of subcommands, NULL-name terminated (in tlsrpt.c). */
+extern const struct tlsrpt_cmd tlsrpt_cmds[];
+
+#endif

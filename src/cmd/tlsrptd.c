@@ -1,0 +1,118 @@
+/*
+ * tlsrptd.c - the tlsrptd daemon: argument parsing, start-up and the signal loop.
+ *
+ *   tlsrptd [--config FILE] [--foreground] [--check-config] [--help] [--version]
+ *
+ * Wiring only: the roles (collector, reporter, receiver, web) live in the library and
+ * are started here as the configuration enables them.  SIGTERM and SIGINT stop the
+ * daemon cleanly (exit 0).  Exit status: 0 ok, 1 failure, 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#define DEFAULT_CONFIG "/etc/tlsrptd/tlsrptd.toml"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: tlsrptd [options]\n\n"
+	             "SMTP TLS Reporting (RFC 8460) daemon.\n\n"
+	             "  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ")\n"
+	             "  -f, --foreground     stay in the foreground, log to stderr\n"
+	             "      --check-config   load and check the configuration, print it, exit\n"
+	             "  -h, --help           this text\n"
+	             "  -V, --version        print the version\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { OPT_CHECK = 256 };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = DEFAULT_CONFIG;
+	int foreground = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:fhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case OPT_CHECK:
+			fprintf(stderr, "tlsrptd: --check-config is not available yet\n");
+			return 1;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tlsrptd %s\n", TLSRPTD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "tlsrptd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	log_setup("tlsrptd", foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG, LOG_LEVEL_INFO);
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
+		fprintf(stderr, "tlsrptd: sigprocmask: %s\n", strerror(errno));
+		return 1;
+	}
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		fprintf(stderr, "tlsrptd: signalfd: %s\n", strerror(errno));
+		return 1;
+	}
+
+	log_info("starting version=%s config=%s", TLSRPTD_VERSION, config_path);
+	for (;;) {
+		struct signalfd_siginfo si;
+		ssize_t n = read(sfd, &si, sizeof(si));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(si)) {
+			log_error("signalfd read failed: %s", strerror(errno));
+			close(sfd);
+			return 1;
+		}
+		if (si.ssi_signo == SIGHUP) {
+			log_info("reload requested signal=SIGHUP");
+			continue;
+		}
+		log_info("stopping signal=%s", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	}
+	close(sfd);
+	log_info("stopped");
+	return 0;
+}
