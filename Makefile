@@ -112,6 +112,10 @@ FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/tests/fuzz/replay_%)
 FUZZ_BINS := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 
+# Test helper programs (fake servers, drivers): tests/tools/<name>.c, one binary each.
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
+
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 
@@ -165,6 +169,11 @@ $(B)/tests/fuzz/replay_%: $(B)/obj/tests/fuzz/fuzz_%.o $(B)/obj/tests/fuzz/repla
 	@$(if $(V),,echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+$(B)/tests/tools/%: $(B)/obj/tests/tools/%.o $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 $(B)/bench/%: $(B)/obj/bench/%.o $(LIB) $(CLIENT_LIB)
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  LINK    $@")
@@ -177,7 +186,8 @@ build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o build/fuzz/libtlsrptd.a
 .PRECIOUS: $(B)/obj/%.o
 
 -include $(ALL_OBJS:.o=.d) $(UNIT_BINS:$(B)/tests/unit/%=$(B)/obj/tests/unit/%.d) \
-	$(FUZZ_NAMES:%=$(B)/obj/tests/fuzz/fuzz_%.d) $(BENCH_SRCS:%.c=$(B)/obj/%.d)
+	$(FUZZ_NAMES:%=$(B)/obj/tests/fuzz/fuzz_%.d) $(BENCH_SRCS:%.c=$(B)/obj/%.d) \
+	$(TOOL_SRCS:%.c=$(B)/obj/%.d)
 
 # ---------------------------------------------------------------- tests
 # `make test` first installs what is missing, then builds and runs in a sub-make so
@@ -190,7 +200,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory check
 
-build-tests: $(PROGS) $(LIB) $(CLIENT_LIB) $(UNIT_BINS) $(REPLAY_BINS) $(BENCH_BINS)
+build-tests: $(PROGS) $(LIB) $(CLIENT_LIB) $(UNIT_BINS) $(REPLAY_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 check: build-tests
 	@B=$(B) SAN=$(SAN) SHARED=$(SHARED) tests/run-tests
