@@ -1,0 +1,356 @@
+/*
+ * conf_table.c - THE table of configuration keys: the single source of truth for
+ * loading, validation, `tlsrpt config check` / `tlsrptd --check-config` and the
+ * documentation of defaults.  Later features add their keys here.
+ *
+ * Stalwart's keys (../shared/spec/stalwart-config.md) keep Stalwart's names and
+ * defaults; our own sections are collector.*, store.*, web.*, delivery.*, log.* and
+ * report.tls.aggregate.{delay,jitter}.
+ *
+ * Pure data and pure validators; thread-safe.
+ */
+#include "config/conf.h"
+
+#include <string.h>
+
+#include "report/window.h"
+#include "util/str.h"
+
+/* ------------------------------------------------------------------ validators */
+
+static int
+text_of(const struct expr_value *v, const char **p, size_t *n, struct err *e)
+{
+	if (v->type != EXPR_STRING)
+		return err_set(e, ERR_INVALID, "expected a string");
+	*p = v->u.s.p ? v->u.s.p : "";
+	*n = v->u.s.len;
+	return 0;
+}
+
+static bool
+is_domain(const char *p, size_t n)
+{
+	size_t label = 0;
+
+	if (n > 0 && p[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c == '.') {
+			if (label == 0 || p[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '-' || c == '_';
+		if (!ok || (label == 0 && c == '-') || ++label > 63)
+			return false;
+	}
+	return label > 0 && p[n - 1] != '-';
+}
+
+static int
+validate_domain(const struct expr_value *v, struct err *e)
+{
+	const char *p = "";
+	size_t n = 0;
+
+	if (text_of(v, &p, &n, e))
+		return ERR_INVALID;
+	if (!is_domain(p, n))
+		return err_set(e, ERR_INVALID, "expected a domain name, got '%.*s'",
+		               (int)(n > 100 ? 100 : n), p);
+	return 0;
+}
+
+static int
+validate_address(const struct expr_value *v, struct err *e)
+{
+	const char *p = "", *at;
+	size_t n = 0;
+
+	if (text_of(v, &p, &n, e))
+		return ERR_INVALID;
+	at = memchr(p, '@', n);
+	if (at == NULL || at == p || !is_domain(at + 1, n - (size_t)(at + 1 - p)) ||
+	    memchr(p, ' ', n) || memchr(p, '<', n))
+		return err_set(e, ERR_INVALID, "expected an e-mail address, got '%.*s'",
+		               (int)(n > 100 ? 100 : n), p);
+	return 0;
+}
+
+static int
+validate_period(const struct expr_value *v, struct err *e)
+{
+	enum window_period wp;
+
+	if (v->type == EXPR_BOOL && !v->u.b)
+		return 0;
+	if (v->type != EXPR_STRING || window_period_parse(span_make(v->u.s.p, v->u.s.len), &wp))
+		return err_set(e, ERR_INVALID, "expected hourly|daily|weekly|never");
+	return 0;
+}
+
+static int
+validate_sign(const struct expr_value *v, struct err *e)
+{
+	if (v->type == EXPR_STRING)
+		return 0;
+	if (v->type != EXPR_LIST)
+		return err_set(e, ERR_INVALID, "expected a list of signature ids");
+	for (size_t i = 0; i < v->u.list.n; i++)
+		if (v->u.list.items[i].type != EXPR_STRING || v->u.list.items[i].u.s.len == 0)
+			return err_set(e, ERR_INVALID, "expected a list of signature ids");
+	return 0;
+}
+
+static int
+validate_listen(const struct expr_value *v, struct err *e)
+{
+	const char *p = "", *colon;
+	size_t n = 0;
+	uint64_t port;
+
+	if (text_of(v, &p, &n, e))
+		return ERR_INVALID;
+	if (n == 0)
+		return 0;
+	colon = NULL;
+	for (size_t i = n; i > 0; i--) {
+		if (p[i - 1] == ':') {
+			colon = p + i - 1;
+			break;
+		}
+	}
+	if (colon == NULL || colon == p ||
+	    str_to_u64(span_make(colon + 1, n - (size_t)(colon + 1 - p)), &port) || port == 0 ||
+	    port > 65535)
+		return err_set(
+		        e, ERR_INVALID,
+		        "expected HOST:PORT such as 127.0.0.1:8460 or [::1]:8460 (empty: off)");
+	return 0;
+}
+
+static int
+validate_smtp_url(const struct expr_value *v, struct err *e)
+{
+	const char *p = "";
+	size_t n = 0;
+
+	if (text_of(v, &p, &n, e))
+		return ERR_INVALID;
+	if (!((n > 7 && memcmp(p, "smtp://", 7) == 0) || (n > 8 && memcmp(p, "smtps://", 8) == 0)))
+		return err_set(e, ERR_INVALID,
+		               "expected smtp://HOST[:PORT] or smtps://HOST[:PORT]");
+	return 0;
+}
+
+static int
+validate_pg_url(const struct expr_value *v, struct err *e)
+{
+	const char *p = "";
+	size_t n = 0;
+
+	if (text_of(v, &p, &n, e))
+		return ERR_INVALID;
+	if (n > 0 && !(n > 11 && memcmp(p, "postgres://", 11) == 0) &&
+	    !(n > 13 && memcmp(p, "postgresql://", 13) == 0))
+		return err_set(e, ERR_INVALID, "expected postgresql://[USER@]HOST[:PORT]/DBNAME");
+	return 0;
+}
+
+static int
+validate_url_path(const struct expr_value *v, struct err *e)
+{
+	const char *p = "";
+	size_t n = 0;
+
+	if (text_of(v, &p, &n, e))
+		return ERR_INVALID;
+	if (n == 0 || p[0] != '/' || memchr(p, ' ', n) || memchr(p, '?', n))
+		return err_set(e, ERR_INVALID, "expected a URL path starting with '/'");
+	return 0;
+}
+
+static int
+validate_nonempty(const struct expr_value *v, struct err *e)
+{
+	const char *p = "";
+	size_t n = 0;
+
+	if (text_of(v, &p, &n, e))
+		return ERR_INVALID;
+	if (span_trim(span_make(p, n)).len == 0)
+		return err_set(e, ERR_INVALID, "must not be empty");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the table */
+
+#define KB 1024LL
+#define MB (1024LL * KB)
+#define GB (1024LL * MB)
+#define SEC 1000LL
+#define MIN (60 * SEC)
+#define HOUR (60 * MIN)
+#define DAY (24 * HOUR)
+
+#define REPORT_VARS "rcpt_domain"
+#define SEND_VARS "rcpt_domain mx remote_ip"
+
+const struct conf_key conf_keys[] = {
+	/* server and lookups (Stalwart) */
+	{ "server.hostname", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_domain, 0,
+	  "host name of this machine; key_get('default', 'hostname') falls back to it" },
+
+	/* report (Stalwart) */
+	{ "report.submitter", CONF_EXPR, "key_get('default', 'hostname')", 0, 0, NULL, REPORT_VARS,
+	  validate_domain, 0, "TLS-Report-Submitter, Subject, Message-ID and file name" },
+	{ "report.domain", CONF_EXPR, "parent_domain(config_get('report.submitter'))", 0, 0, NULL,
+	  REPORT_VARS, validate_domain, 0, "base domain of the report defaults" },
+	{ "report.tls.aggregate.from-name", CONF_EXPR, "'TLS Aggregate Report'", 0, 0, NULL,
+	  REPORT_VARS, NULL, 0, "display name in From" },
+	{ "report.tls.aggregate.from-address", CONF_EXPR,
+	  "'noreply-tls@' + config_get('report.domain')", 0, 0, NULL, REPORT_VARS, validate_address,
+	  0, "From address and envelope sender of report mail" },
+	{ "report.tls.aggregate.org-name", CONF_EXPR, "config_get('report.domain')", 0, 0, NULL,
+	  REPORT_VARS, NULL, 0, "organization-name of the report" },
+	{ "report.tls.aggregate.contact-info", CONF_EXPR, NULL, 0, 0, NULL, REPORT_VARS, NULL, 0,
+	  "contact-info of the report (unset: the from-address; never null)" },
+	{ "report.tls.aggregate.send", CONF_EXPR, "daily", 0, 0, NULL, SEND_VARS, validate_period,
+	  0, "hourly|daily|weekly|never, may vary per domain" },
+	{ "report.tls.aggregate.max-size", CONF_SIZE, "26214400", 512, GB, NULL, NULL, NULL, 0,
+	  "maximum size of one report; larger reports are split" },
+	{ "report.tls.aggregate.sign", CONF_EXPR,
+	  "['rsa-' + config_get('report.domain'), 'ed25519-' + config_get('report.domain')]", 0, 0,
+	  NULL, REPORT_VARS, validate_sign, 0, "signature ids used to DKIM-sign report mail" },
+	{ "report.tls.aggregate.delay", CONF_DURATION, "10m", 0, 7 * DAY, NULL, NULL, NULL, 0,
+	  "wait after a window closes before building its reports" },
+	{ "report.tls.aggregate.jitter", CONF_DURATION, "4h", 0, 7 * DAY, NULL, NULL, NULL, 0,
+	  "random extra delay (up to this) spreading the load on receivers" },
+
+	/* DKIM signers (Stalwart) */
+	{ "signature.*.private-key", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_nonempty,
+	  CONF_F_SECRET | CONF_F_REQUIRED, "PEM private key, usually %{file:/path}%" },
+	{ "signature.*.domain", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_domain,
+	  CONF_F_REQUIRED, "DKIM d=" },
+	{ "signature.*.selector", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_nonempty,
+	  CONF_F_REQUIRED, "DKIM s=" },
+	{ "signature.*.algorithm", CONF_ENUM, NULL, 0, 0, "rsa-sha256|ed25519-sha256", NULL, NULL,
+	  CONF_F_REQUIRED, "DKIM a=" },
+	{ "signature.*.headers", CONF_LIST,
+	  "From, To, Date, Subject, Message-ID, MIME-Version, Content-Type, TLS-Report-Domain, "
+	  "TLS-Report-Submitter",
+	  0, 0, NULL, NULL, NULL, 0, "signed header fields" },
+	{ "signature.*.canonicalization", CONF_ENUM, "relaxed/relaxed", 0, 0,
+	  "relaxed/relaxed|relaxed/simple|simple/relaxed|simple/simple", NULL, NULL, 0, "DKIM c=" },
+	{ "signature.*.expire", CONF_DURATION, NULL, 1 * SEC, 3650 * DAY, NULL, NULL, NULL, 0,
+	  "DKIM x= relative to t= (unset: none)" },
+	{ "signature.*.set-body-length", CONF_BOOL, "false", 0, 0, NULL, NULL, NULL, 0, "DKIM l=" },
+	{ "signature.*.report", CONF_BOOL, "false", 0, 0, NULL, NULL, NULL, 0,
+	  "request DKIM failure reports (r=y)" },
+	{ "signature.*.auid", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, 0, "DKIM i=" },
+	{ "signature.*.third-party", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "RFC 6541 third-party domain" },
+	{ "signature.*.third-party-algo", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "RFC 6541 hash algorithm" },
+
+	/* inbound report analysis (Stalwart) */
+	{ "report.analysis.addresses", CONF_LIST, "postmaster@*", 0, 0, NULL, NULL, NULL, 0,
+	  "recipients whose mail is analysed as reports" },
+	{ "report.analysis.forward", CONF_BOOL, "true", 0, 0, NULL, NULL, NULL, 0,
+	  "keep delivering report mail after analysis" },
+	{ "report.analysis.store", CONF_DURATION, "30d", 1 * DAY, 3650 * DAY, NULL, NULL, NULL, 0,
+	  "how long received reports are kept" },
+
+	/* collector */
+	{ "collector.socket", CONF_PATH, "/run/tlsrptd/collector.sock", 0, 0, NULL, NULL,
+	  validate_nonempty, 0, "AF_UNIX datagram socket MTAs write to" },
+	{ "collector.socket-owner", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "owner of the socket (unset: unchanged)" },
+	{ "collector.socket-group", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "group of the socket (unset: unchanged)" },
+	{ "collector.socket-mode", CONF_MODE, "0660", 0, 0, NULL, NULL, NULL, 0,
+	  "permission bits of the socket" },
+	{ "collector.flush-interval", CONF_DURATION, "1s", 10, 60 * SEC, NULL, NULL, NULL, 0,
+	  "how often aggregated results are written to the store" },
+	{ "collector.max-memory", CONF_SIZE, "64mb", 1 * MB, 64 * GB, NULL, NULL, NULL, 0,
+	  "memory cap of the aggregation between flushes" },
+	{ "collector.dump-dir", CONF_PATH, NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "folder for undecodable datagrams (unset: off)" },
+	{ "collector.dump-max-files", CONF_INTEGER, "100", 0, 1000000, NULL, NULL, NULL, 0,
+	  "at most this many files in dump-dir" },
+	{ "collector.dump-max-bytes", CONF_SIZE, "10mb", 0, 64 * GB, NULL, NULL, NULL, 0,
+	  "at most this many bytes in dump-dir" },
+
+	/* store */
+	{ "store.backend", CONF_ENUM, "sqlite", 0, 0, "sqlite|postgresql", NULL, NULL, 0,
+	  "where results, reports and the outbox live" },
+	{ "store.path", CONF_PATH, "/var/lib/tlsrptd/tlsrptd.sqlite", 0, 0, NULL, NULL,
+	  validate_nonempty, 0, "SQLite database file" },
+	{ "store.url", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_pg_url, 0,
+	  "PostgreSQL connection URL (backend postgresql)" },
+	{ "store.password", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, CONF_F_SECRET,
+	  "PostgreSQL password, usually %{file:}% or %{env:}%" },
+
+	/* web */
+	{ "web.listen", CONF_STRING, "127.0.0.1:8460", 0, 0, NULL, NULL, validate_listen, 0,
+	  "HTTP(S) listener for API, dashboard and report upload (empty: off)" },
+	{ "web.tls-cert", CONF_PATH, NULL, 0, 0, NULL, NULL, NULL, 0, "PEM certificate chain" },
+	{ "web.tls-key", CONF_PATH, NULL, 0, 0, NULL, NULL, NULL, 0, "PEM private key" },
+	{ "web.token", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, CONF_F_SECRET,
+	  "bearer token for the dashboard and API" },
+	{ "web.upload-path", CONF_STRING, "/tlsrpt", 0, 0, NULL, NULL, validate_url_path, 0,
+	  "URL path of the RFC 8460 report upload" },
+	{ "web.max-body", CONF_SIZE, "10mb", 1 * KB, 1 * GB, NULL, NULL, NULL, 0,
+	  "largest accepted request body" },
+
+	/* delivery */
+	{ "delivery.mode", CONF_ENUM, "relay", 0, 0, "relay|direct", NULL, NULL, 0,
+	  "send report mail through a relay or directly to the MX" },
+	{ "delivery.relay", CONF_STRING, "smtp://127.0.0.1:25", 0, 0, NULL, NULL, validate_smtp_url,
+	  0, "SMTP relay for mode relay" },
+	{ "delivery.relay-user", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, 0, "SMTP AUTH user" },
+	{ "delivery.relay-password", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, CONF_F_SECRET,
+	  "SMTP AUTH password" },
+	{ "delivery.connect-timeout", CONF_DURATION, "30s", 1 * SEC, 10 * MIN, NULL, NULL, NULL, 0,
+	  "TCP connect timeout" },
+	{ "delivery.timeout", CONF_DURATION, "5m", 1 * SEC, 1 * HOUR, NULL, NULL, NULL, 0,
+	  "time limit of one delivery attempt" },
+	{ "delivery.retry-until", CONF_DURATION, "24h", 1 * MIN, 30 * DAY, NULL, NULL, NULL, 0,
+	  "give up on a destination after this long" },
+	{ "delivery.workers", CONF_INTEGER, "4", 1, 64, NULL, NULL, NULL, 0,
+	  "parallel delivery workers" },
+	{ "delivery.https-ignore-cert", CONF_BOOL, "false", 0, 0, NULL, NULL, NULL, 0,
+	  "accept any certificate from https rua endpoints (testing only)" },
+
+	/* logging */
+	{ "log.level", CONF_ENUM, "info", 0, 0, "error|warn|info|debug", NULL, NULL, 0,
+	  "least severe level logged" },
+	{ "log.destination", CONF_ENUM, "syslog", 0, 0, "stderr|syslog", NULL, NULL, 0,
+	  "where log lines go (--foreground forces stderr)" },
+};
+
+const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
+
+bool
+conf_key_is_ours(const char *key)
+{
+	static const char *const prefixes[] = {
+		"collector.",       "store.",     "web.",
+		"delivery.",        "log.",       "report.tls.aggregate.",
+		"report.analysis.", "signature.",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	/* report.<word>: report.submitter and report.domain; deeper report.* is Stalwart's */
+	if (strncmp(key, "report.", 7) == 0 && strchr(key + 7, '.') == NULL)
+		return true;
+	return false;
+}
