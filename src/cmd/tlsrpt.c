@@ -13,6 +13,7 @@
 #include <string.h>
 
 const struct tlsrpt_cmd tlsrpt_cmds[] = {
+	{ "config", "check a configuration file and print its effective values", cmd_config },
 	{ NULL, NULL, NULL },
 };
 

@@ -22,4 +22,7 @@ struct tlsrpt_cmd {
 /* The table of subcommands, NULL-name terminated (in tlsrpt.c). */
 extern const struct tlsrpt_cmd tlsrpt_cmds[];
 
+/* src/cmd/tlsrpt_config.c: `tlsrpt config check [FILE]` */
+int cmd_config(int argc, char **argv);
+
 #endif

@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "config/conf.h"
 #include "util/log.h"
 
 #define DEFAULT_CONFIG "/etc/tlsrptd/tlsrptd.toml"
@@ -46,6 +47,7 @@ main(int argc, char **argv)
 	};
 	const char *config_path = DEFAULT_CONFIG;
 	int foreground = 0;
+	int check_only = 0;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:fhV", opts, NULL)) != -1) {
@@ -57,8 +59,8 @@ main(int argc, char **argv)
 			foreground = 1;
 			break;
 		case OPT_CHECK:
-			fprintf(stderr, "tlsrptd: --check-config is not available yet\n");
-			return 1;
+			check_only = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -76,7 +78,34 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	log_setup("tlsrptd", foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG, LOG_LEVEL_INFO);
+	/* any configuration error refuses the start: all of them go to stderr */
+	struct conf *conf = NULL;
+	struct buf text;
+	struct err e = { 0 };
+	buf_init(&text, 1 << 22);
+	if (conf_load(config_path, &conf, &text, &e) != 0) {
+		fputs(buf_cstr(&text), stderr);
+		fprintf(stderr, "tlsrptd: %s: configuration has errors, not starting\n",
+		        config_path);
+		buf_clear(&text);
+		return 1;
+	}
+	if (check_only) {
+		int rc = conf_dump(conf, &text) == 0 ? 0 : 1;
+		fputs(buf_cstr(&text), stdout);
+		buf_clear(&text);
+		conf_free(conf);
+		return rc;
+	}
+	buf_clear(&text);
+
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+	enum log_level level = LOG_LEVEL_INFO;
+	for (int i = 0; i < 4; i++)
+		if (strcmp(conf_enum(conf, "log.level"), levels[i]) == 0)
+			level = (enum log_level)i;
+	int to_stderr = foreground || strcmp(conf_enum(conf, "log.destination"), "stderr") == 0;
+	log_setup("tlsrptd", to_stderr ? LOG_DEST_STDERR : LOG_DEST_SYSLOG, level);
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -85,11 +114,13 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
 		fprintf(stderr, "tlsrptd: sigprocmask: %s\n", strerror(errno));
+		conf_free(conf);
 		return 1;
 	}
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
 		fprintf(stderr, "tlsrptd: signalfd: %s\n", strerror(errno));
+		conf_free(conf);
 		return 1;
 	}
 
@@ -103,6 +134,7 @@ main(int argc, char **argv)
 		if (n != (ssize_t)sizeof(si)) {
 			log_error("signalfd read failed: %s", strerror(errno));
 			close(sfd);
+			conf_free(conf);
 			return 1;
 		}
 		if (si.ssi_signo == SIGHUP) {
@@ -113,6 +145,7 @@ main(int argc, char **argv)
 		break;
 	}
 	close(sfd);
+	conf_free(conf);
 	log_info("stopped");
 	return 0;
 }

@@ -372,12 +372,8 @@ conf_check_exprs(struct loader *ld)
 	for (size_t i = 0; i < ld->c->n; i++) {
 		const struct conf_item *it = &ld->c->items[i];
 		char where[192];
-		if (it->key->type != CONF_EXPR)
+		if (it->key->type != CONF_EXPR || !it->set)
 			continue;
-		if (!it->set) {
-			check_one(ld, it, it->def_expr, 0, it->name, true);
-			continue;
-		}
 		check_one(ld, it, it->expr, it->line, it->name, true);
 		for (size_t j = 0; j < it->nbr; j++) {
 			snprintf(where, sizeof(where), "%s.%04zu.if", it->name, j);
@@ -388,9 +384,13 @@ conf_check_exprs(struct loader *ld)
 		if (it->has_else) {
 			snprintf(where, sizeof(where), "%s.%04zu.else", it->name, it->nbr);
 			check_one(ld, it, it->otherwise, it->else_line, where, true);
-		} else if (it->nbr > 0) {
-			check_one(ld, it, it->def_expr, 0, it->name, true);
 		}
+	}
+	/* defaults in use, only when the given values are fine (no cascades of errors) */
+	for (size_t i = 0; ld->nerr == 0 && i < ld->c->n; i++) {
+		const struct conf_item *it = &ld->c->items[i];
+		if (it->key->type == CONF_EXPR && (!it->set || (it->nbr > 0 && !it->has_else)))
+			check_one(ld, it, it->def_expr, 0, it->name, true);
 	}
 }
 
@@ -407,6 +407,30 @@ is_bare(const char *s)
 		if (*s < '0' || *s > '9')
 			return false;
 	return true;
+}
+
+/*
+ * For an expression that does not depend on variables, appends its value as a comment
+ * ("  # = example.org"), so that the operator sees what defaults work out to.
+ */
+static int
+dump_value(const struct conf *c, const struct conf_item *it, struct buf *out)
+{
+	const struct expr *x = it->set ? it->expr : it->def_expr;
+	struct expr_value v;
+	struct err e;
+	int rc;
+
+	if (it->key->type != CONF_EXPR || x == NULL || it->nbr > 0 || !expr_is_constant(x) ||
+	    expr_is_literal(x) || (it->key->flags & CONF_F_SECRET))
+		return 0;
+	if (conf_item_eval(c, it, x, NULL, 0, 0, &v, &e) != 0)
+		return 0;
+	rc = buf_append_str(out, it->set ? "  # = " : "; = ");
+	if (rc == 0)
+		rc = expr_value_format(&v, out);
+	expr_value_clear(&v);
+	return rc;
 }
 
 int
@@ -448,8 +472,12 @@ conf_dump(const struct conf *c, struct buf *out)
 			if (rc == 0)
 				rc = buf_putc(out, '"');
 		}
+		if (rc == 0 && !it->set)
+			rc = buf_append_str(out, "  # default");
 		if (rc == 0)
-			rc = buf_append_str(out, it->set ? "\n" : "  # default\n");
+			rc = dump_value(c, it, out);
+		if (rc == 0)
+			rc = buf_putc(out, '\n');
 	}
 	return rc;
 }

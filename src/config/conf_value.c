@@ -289,7 +289,7 @@ format_bound(const struct conf_key *k, int64_t v, char *out, size_t cap)
 				return;
 			}
 		}
-		snprintf(out, cap, "%" PRId64 "%s", v, size ? "" : "ms");
+		snprintf(out, cap, "%" PRId64 "%s", v, size ? " bytes" : "ms");
 		return;
 	}
 	snprintf(out, cap, "%" PRId64, v);
@@ -374,8 +374,7 @@ convert(struct loader *ld, struct conf_item *it, unsigned line, const char *s, s
 		char lo[32], hi[32];
 		format_bound(k, k->min, lo, sizeof(lo));
 		format_bound(k, k->max, hi, sizeof(hi));
-		conf_error(ld, line, it->name, "must be between %s and %s%s", lo, hi,
-		           k->type == CONF_SIZE ? " bytes" : "");
+		conf_error(ld, line, it->name, "must be between %s and %s", lo, hi);
 		return -1;
 	}
 	if (k->validate && it->str) {
