@@ -542,6 +542,67 @@ check_cross(struct loader *ld)
 
 /* ------------------------------------------------------------------ load */
 
+struct err_line {
+	const char *p;
+	size_t len;
+	unsigned long line; /* 0 (no line) sorts last */
+	size_t seq;
+};
+
+static int
+err_line_cmp(const void *a, const void *b)
+{
+	const struct err_line *x = a, *y = b;
+	unsigned long lx = x->line ? x->line : (unsigned long)-1;
+	unsigned long ly = y->line ? y->line : (unsigned long)-1;
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Puts the error lines in file order (by line number; stable), so that the operator
+ * reads them top to bottom whatever check found them.
+ */
+static void
+sort_errors(struct buf *errs)
+{
+	struct err_line *lines = NULL;
+	size_t n = 0;
+	const char *p = buf_cstr(errs), *end = p + errs->len;
+	struct buf sorted;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		struct err_line l = { p, len, 0, n };
+		/* "NAME:LINE: ..." - the number after the first ':' that is followed by digits */
+		for (const char *q = p; q < p + len; q++) {
+			if (*q == ':' && q + 1 < p + len && q[1] >= '0' && q[1] <= '9') {
+				unsigned long v = 0;
+				const char *r = q + 1;
+				while (r < p + len && *r >= '0' && *r <= '9' && v < 100000000)
+					v = v * 10 + (unsigned long)(*r++ - '0');
+				if (r < p + len && *r == ':') {
+					l.line = v;
+					break;
+				}
+			}
+		}
+		lines = xreallocarray(lines, n + 1, sizeof(*lines));
+		lines[n++] = l;
+		p += len;
+	}
+	qsort(lines, n, sizeof(*lines), err_line_cmp);
+	buf_init(&sorted, errs->max);
+	for (size_t i = 0; i < n; i++)
+		(void)buf_append(&sorted, lines[i].p, lines[i].len);
+	free(lines);
+	buf_clear(errs);
+	*errs = sorted;
+}
+
 int
 conf_parse(const char *name, const char *data, size_t len, struct conf **out, struct buf *errs,
            struct err *e)
@@ -567,10 +628,8 @@ conf_parse(const char *name, const char *data, size_t len, struct conf **out, st
 		for (size_t i = 0; i < toml_flat_count(doc); i++)
 			classify(&ld, toml_flat_at(doc, i));
 		build_all(&ld);
-		if (ld.nerr == 0)
-			conf_check_exprs(&ld);
-		if (ld.nerr == 0)
-			check_cross(&ld);
+		conf_check_exprs(&ld);
+		check_cross(&ld);
 	}
 
 	for (size_t i = 0; i < ld.nraws; i++) {
@@ -581,6 +640,7 @@ conf_parse(const char *name, const char *data, size_t len, struct conf **out, st
 	toml_free(doc);
 
 	if (ld.nerr > 0) {
+		sort_errors(&ld.errs);
 		const char *all = buf_cstr(&ld.errs);
 		const char *nl = strchr(all, '\n');
 		err_set(e, ERR_INVALID, "%.*s", (int)(nl ? nl - all : (ptrdiff_t)strlen(all)), all);

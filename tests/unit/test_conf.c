@@ -135,6 +135,7 @@ test_submitter_falls_back_to_hostname(void **state)
 	assert_eval(c, "report.submitter", host);
 	assert_false(conf_is_set(c, "report.submitter"));
 	conf_free(c);
+	free(text);
 
 	/* lookup.default.hostname wins over the machine's name */
 	c = load_ok("[lookup.default]\nhostname = \"mail.example.net\"\n");
@@ -431,9 +432,9 @@ static const struct bad_case bad_cases[] = {
 	  "tlsrptd.toml:5: signature.rsa.algorithm: expected rsa-sha256|ed25519-sha256\n" },
 	{ "[signature.rsa]\nprivate-key = \"x\"\ndomain = \"example.org\"\nselectr = "
 	  "\"s\"\nalgorithm = \"rsa-sha256\"\n",
+	  "tlsrptd.toml:2: signature.rsa.selector: missing (required in [signature.rsa])\n"
 	  "tlsrptd.toml:4: signature.rsa.selectr: unknown key (did you mean "
-	  "signature.rsa.selector?)\n"
-	  "tlsrptd.toml:2: signature.rsa.selector: missing (required in [signature.rsa])\n" },
+	  "signature.rsa.selector?)\n" },
 	/* substitution */
 	{ "[store]\npassword = \"%{env:TLSRPT_TEST_UNSET_VARIABLE}%\"\n",
 	  "tlsrptd.toml:2: store.password: environment variable TLSRPT_TEST_UNSET_VARIABLE is not "
@@ -445,6 +446,9 @@ static const struct bad_case bad_cases[] = {
 	{ "[store]\npassword = \"abc%{env:X\"\n",
 	  "tlsrptd.toml:2: store.password: unterminated %{ (expected %{file:/path}% or "
 	  "%{env:NAME}%)\n" },
+	{ "[report.tls.aggregate]\nsend = \"monthly\"\n[collector]\nsockt = \"x\"\n",
+	  "tlsrptd.toml:2: report.tls.aggregate.send: expected hourly|daily|weekly|never\n"
+	  "tlsrptd.toml:4: collector.sockt: unknown key (did you mean collector.socket?)\n" },
 	/* every error is reported, in file order */
 	{ "[collector]\nsockt = \"x\"\nflush-interval = \"0s\"\n[log]\nlevel = \"loud\"\n",
 	  "tlsrptd.toml:2: collector.sockt: unknown key (did you mean collector.socket?)\n"
