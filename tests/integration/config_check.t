@@ -3,7 +3,8 @@
 # of effective values (defaults marked, secrets hidden), every error on stderr, exit 0/1,
 # and the daemon refusing to start on a bad configuration.
 B=${B:-build}
-T=${TLSRPT_TEST_TMP:-/tmp}
+T=${TLSRPT_TEST_TMP:-/tmp}/config_check
+mkdir -p "$T"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
