@@ -15,10 +15,12 @@
 static void
 config_usage(FILE *out)
 {
-	fprintf(out, "usage: tlsrpt config check [FILE]\n\n"
+	fprintf(out, "usage: tlsrpt config check [FILE]\n"
+	             "       tlsrpt config keys\n\n"
 	             "Checks the configuration FILE (default " DEFAULT_CONFIG ") and prints\n"
 	             "every effective value; defaults are marked, secrets are <hidden>.\n"
-	             "Exit status 0 when valid, 1 with all errors on stderr when not.\n");
+	             "Exit status 0 when valid, 1 with all errors on stderr when not.\n"
+	             "`keys` prints every key with its type, bounds and default.\n");
 }
 
 /* Loads path and prints the dump or the errors.  Shared shape with tlsrptd --check-config. */
@@ -73,6 +75,14 @@ cmd_config(int argc, char **argv)
 			config_usage(stderr);
 			return EXIT_USAGE;
 		}
+	}
+	if (optind + 1 == argc && strcmp(argv[optind], "keys") == 0) {
+		struct buf b;
+		buf_init(&b, 1 << 20);
+		int rc = conf_describe(&b);
+		fputs(buf_cstr(&b), stdout);
+		buf_clear(&b);
+		return rc ? 1 : 0;
 	}
 	if (optind >= argc || strcmp(argv[optind], "check") != 0) {
 		config_usage(stderr);

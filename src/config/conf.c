@@ -282,16 +282,14 @@ build_expr(struct loader *ld, struct conf_item *it, const struct raw *r)
 	}
 	if (e0->part == PART_ITEM) {
 		/* sign = ["rsa", "ed25519"]: the list constant, written as an expression */
-		struct buf src, disp;
+		struct buf src;
 		buf_init(&src, EXPR_MAX_LEN);
-		buf_init(&disp, EXPR_MAX_LEN * 2);
 		(void)buf_putc(&src, '[');
 		for (size_t i = 0; i < r->n; i++) {
 			const struct toml_flat *f = r->e[i].f;
 			if (r->e[i].part != PART_ITEM || f->type != TOML_STRING) {
 				conf_error(ld, f->line, r->name, "expected a list of strings");
 				buf_clear(&src);
-				buf_clear(&disp);
 				return;
 			}
 			(void)buf_append_str(&src, i ? ", '" : "'");
@@ -308,7 +306,6 @@ build_expr(struct loader *ld, struct conf_item *it, const struct raw *r)
 			conf_error(ld, it->line, it->name, "list longer than %d bytes",
 			           EXPR_MAX_LEN);
 		buf_clear(&src);
-		buf_clear(&disp);
 		return;
 	}
 

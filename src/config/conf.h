@@ -157,4 +157,10 @@ int conf_eval_send(const struct conf *c, const struct expr_var *vars, size_t nva
  */
 int conf_dump(const struct conf *c, struct buf *out);
 
+/*
+ * Appends the reference of every key of the table (name, type, bounds, description,
+ * default), as TOML comments.  Returns 0 or BUF_ETOOBIG.
+ */
+int conf_describe(struct buf *out);
+
 #endif

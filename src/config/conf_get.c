@@ -481,3 +481,41 @@ conf_dump(const struct conf *c, struct buf *out)
 	}
 	return rc;
 }
+
+static const char *const type_names[] = {
+	[CONF_STRING] = "string",   [CONF_PATH] = "path",         [CONF_INTEGER] = "integer",
+	[CONF_SIZE] = "size",       [CONF_DURATION] = "duration", [CONF_BOOL] = "boolean",
+	[CONF_ENUM] = "enum",       [CONF_MODE] = "octal mode",   [CONF_LIST] = "list of strings",
+	[CONF_EXPR] = "expression", [CONF_MACRO] = "string",
+};
+
+int
+conf_describe(struct buf *out)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		rc = buf_printf(out, "# %s: %s", k->name, type_names[k->type]);
+		if (rc == 0 && k->type == CONF_ENUM)
+			rc = buf_printf(out, " %s", k->choices);
+		if (rc == 0 && k->vars)
+			rc = buf_printf(out, " (variables: %s)", k->vars);
+		if (rc == 0 && (k->min || k->max) &&
+		    (k->type == CONF_INTEGER || k->type == CONF_SIZE || k->type == CONF_DURATION)) {
+			char lo[32], hi[32];
+			conf_format_bound(k, k->min, lo, sizeof(lo));
+			conf_format_bound(k, k->max, hi, sizeof(hi));
+			rc = buf_printf(out, ", %s..%s", lo, hi);
+		}
+		if (rc == 0 && (k->flags & CONF_F_SECRET))
+			rc = buf_append_str(out, ", secret");
+		if (rc == 0 && (k->flags & CONF_F_REQUIRED))
+			rc = buf_append_str(out, ", required");
+		if (rc == 0)
+			rc = buf_printf(out, "\n#   %s\n", k->desc);
+		if (rc == 0 && k->def)
+			rc = buf_printf(out, "#   default: %s\n", k->def);
+	}
+	return rc;
+}

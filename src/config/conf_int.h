@@ -80,6 +80,8 @@ void conf_error(struct loader *ld, unsigned line, const char *key, const char *f
         __attribute__((format(printf, 4, 5)));
 
 /* conf_value.c */
+/* A bound of k as text in its unit ("10ms", "1gb", "64"). */
+void conf_format_bound(const struct conf_key *k, int64_t v, char *out, size_t cap);
 const char *conf_type_msg(const struct conf_key *k, char *tmp, size_t cap);
 int conf_scalar_text(struct loader *ld, const char *key, const struct toml_flat *f, char **src,
                      size_t *len);

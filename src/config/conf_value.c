@@ -269,8 +269,8 @@ parse_duration(const char *s, size_t n, int64_t *out)
 	return -1;
 }
 
-static void
-format_bound(const struct conf_key *k, int64_t v, char *out, size_t cap)
+void
+conf_format_bound(const struct conf_key *k, int64_t v, char *out, size_t cap)
 {
 	static const struct {
 		const char *unit;
@@ -372,8 +372,8 @@ convert(struct loader *ld, struct conf_item *it, unsigned line, const char *s, s
 	if ((k->type == CONF_INTEGER || k->type == CONF_SIZE || k->type == CONF_DURATION) &&
 	    (k->min != 0 || k->max != 0) && (v < k->min || v > k->max)) {
 		char lo[32], hi[32];
-		format_bound(k, k->min, lo, sizeof(lo));
-		format_bound(k, k->max, hi, sizeof(hi));
+		conf_format_bound(k, k->min, lo, sizeof(lo));
+		conf_format_bound(k, k->max, hi, sizeof(hi));
 		conf_error(ld, line, it->name, "must be between %s and %s", lo, hi);
 		return -1;
 	}

@@ -15,7 +15,7 @@ expect() { # expect NAME: compares $T/got with $T/want
 status() { # status NAME WANT GOT
 	if [ "$3" -eq "$2" ]; then ok "$1"; else nok "$1: got exit $3, want $2"; fi
 }
-echo "1..14"
+echo "1..16"
 
 "$B/tlsrpt" config check etc/tlsrptd.toml >"$T/out" 2>"$T/err"
 status "config check of the example exits 0" 0 $?
@@ -76,3 +76,13 @@ expect "tlsrptd --check-config prints the same as tlsrpt config check"
 
 "$B/tlsrptd" --foreground -c "$T/bad.toml" >"$T/out" 2>"$T/err"
 status "tlsrptd refuses to start on a bad configuration" 1 $?
+
+"$B/tlsrpt" config keys >"$T/out" 2>&1
+status "config keys exits 0" 0 $?
+grep -A2 '^# report.tls.aggregate.max-size:' "$T/out" >"$T/got"
+cat >"$T/want" <<'W'
+# report.tls.aggregate.max-size: size, 512 bytes..1gb
+#   maximum size of one report; larger reports are split
+#   default: 26214400
+W
+expect "config keys documents type, bounds, description and default"
