@@ -146,6 +146,8 @@ cb_config_get(void *arg, const char *key, struct expr_value *out, struct err *e)
 		expr_value_set_string(out, "", 0);
 		return 0;
 	}
+	if (it->key->flags & CONF_F_SECRET)
+		return err_set(e, ERR_INVALID, "config_get('%s'): secrets cannot be read", key);
 	switch (it->key->type) {
 	case CONF_EXPR:
 		if (ctx->depth >= CONF_MAX_REF_DEPTH)

@@ -418,6 +418,10 @@ static const struct bad_case bad_cases[] = {
 	  "tlsrptd.toml:2: report.tls.aggregate.send.0000: 'else' must be the last branch\n" },
 	{ "[report.tls.aggregate]\nsend = [ { if = \"true\", then = \"hourly\", other = 1 } ]\n",
 	  "tlsrptd.toml:2: report.tls.aggregate.send.0000.other: unknown key\n" },
+	{ "[store]\npassword = \"x\"\n[report.tls.aggregate]\nfrom-name = "
+	  "\"config_get('store.password')\"\n",
+	  "tlsrptd.toml:4: report.tls.aggregate.from-name: config_get('store.password'): secrets "
+	  "cannot be read\n" },
 	/* DKIM signers */
 	{ "[signature.rsa]\ndomain = \"example.org\"\nselector = \"s\"\nalgorithm = "
 	  "\"rsa-sha256\"\n",
