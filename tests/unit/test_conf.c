@@ -300,6 +300,55 @@ test_other_subsystems_ignored(void **state)
 	conf_free(c);
 }
 
+static void
+test_units(void **state)
+{
+	static const struct {
+		const char *key, *toml;
+		int64_t want;
+	} cases[] = {
+		{ "collector.max-memory", "\"1mb\"", 1048576 },
+		{ "collector.max-memory", "\"25MB\"", 25 * 1048576 },
+		{ "collector.max-memory", "\"2g\"", 2LL << 30 },
+		{ "collector.max-memory", "\"1gb\"", 1LL << 30 },
+		{ "collector.max-memory", "\"4096k\"", 4 * 1048576 },
+		{ "collector.max-memory", "2097152", 2097152 },
+		{ "collector.max-memory", "\"2097152b\"", 2097152 },
+		{ "web.max-body", "\"1kb\"", 1024 },
+		{ "collector.flush-interval", "\"100ms\"", 100 },
+		{ "collector.flush-interval", "\"30s\"", 30000 },
+		{ "collector.flush-interval", "\"1m\"", 60000 },
+		{ "delivery.retry-until", "\"1h\"", 3600000 },
+		{ "delivery.retry-until", "\"1d\"", 86400000 },
+		{ "delivery.retry-until", "\"7d\"", 7 * 86400000LL },
+		{ "delivery.retry-until", "\"2w\"", 14 * 86400000LL },
+		{ "delivery.workers", "64", 64 },
+		{ "delivery.workers", "\"8\"", 8 },
+		{ "collector.socket-mode", "\"600\"", 0600 },
+		{ "collector.socket-mode", "\"0755\"", 0755 },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		const char *dot = strchr(cases[i].key, '.');
+		snprintf(text, sizeof(text), "[%.*s]\n%s = %s\n", (int)(dot - cases[i].key),
+		         cases[i].key, dot + 1, cases[i].toml);
+		struct conf *c = load_ok(text);
+		int64_t got;
+		if (strstr(cases[i].key, "interval") || strstr(cases[i].key, "retry"))
+			got = conf_duration_ms(c, cases[i].key);
+		else if (strstr(cases[i].key, "workers") || strstr(cases[i].key, "mode"))
+			got = conf_int(c, cases[i].key);
+		else
+			got = (int64_t)conf_size(c, cases[i].key);
+		if (got != cases[i].want)
+			fail_msg("%s = %s: got %lld, want %lld", cases[i].key, cases[i].toml,
+			         (long long)got, (long long)cases[i].want);
+		conf_free(c);
+	}
+}
+
 struct bad_case {
 	const char *text;
 	const char *want; /* every error line, '\n'-terminated */
@@ -541,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_send_conditional),
 		cmocka_unit_test(test_substitution_and_secrets),
 		cmocka_unit_test(test_other_subsystems_ignored),
+		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_conf_load_file),
 		cmocka_unit_test(test_table_is_consistent),
