@@ -151,8 +151,10 @@ cb_config_get(void *arg, const char *key, struct expr_value *out, struct err *e)
 	switch (it->key->type) {
 	case CONF_EXPR:
 		if (ctx->depth >= CONF_MAX_REF_DEPTH)
-			return err_set(e, ERR_INVALID,
-			               "config_get('%s'): references nested too deeply", key);
+			return err_set(
+			        e, ERR_INVALID,
+			        "config_get('%s'): references nested deeper than %d (a loop?)", key,
+			        CONF_MAX_REF_DEPTH);
 		return conf_item_eval(ctx->c, it, NULL, ctx->vars, ctx->nvars, ctx->depth + 1, out,
 		                      e);
 	case CONF_INTEGER:

@@ -471,6 +471,9 @@ static const struct bad_case bad_cases[] = {
 	  "\"config_get('store.password')\"\n",
 	  "tlsrptd.toml:4: report.tls.aggregate.from-name: config_get('store.password'): secrets "
 	  "cannot be read\n" },
+	{ "[report]\nsubmitter = \"config_get('report.domain')\"\n",
+	  "tlsrptd.toml:2: report.submitter: config_get('report.domain'): references nested deeper "
+	  "than 8 (a loop?)\n" },
 	/* DKIM signers */
 	{ "[signature.rsa]\ndomain = \"example.org\"\nselector = \"s\"\nalgorithm = "
 	  "\"rsa-sha256\"\n",
