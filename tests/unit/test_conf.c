@@ -505,6 +505,28 @@ static const struct bad_case bad_cases[] = {
 	{ "[report.tls.aggregate]\nsend = \"monthly\"\n[collector]\nsockt = \"x\"\n",
 	  "tlsrptd.toml:2: report.tls.aggregate.send: expected hourly|daily|weekly|never\n"
 	  "tlsrptd.toml:4: collector.sockt: unknown key (did you mean collector.socket?)\n" },
+	{ "[report.tls.aggregate]\nsend = [\n  { if = \"rcpt_domain == 'a'\", then = \"hourly\" "
+	  "},\n"
+	  "  { if = \"rcpt_domain ==\", then = \"daily\" },\n  { else = \"monthly\" },\n]\n",
+	  "tlsrptd.toml:4: report.tls.aggregate.send.0001.if: expression column 15: unexpected end "
+	  "of expression\n"
+	  "tlsrptd.toml:5: report.tls.aggregate.send.0002.else: expected "
+	  "hourly|daily|weekly|never\n" },
+	/* from the TOML parser */
+	{ "[log]\nlevel = \"info\"\nlevel = \"debug\"\n",
+	  "tlsrptd.toml:3:1: duplicate key \"level\" (first defined at 2:9)\n" },
+	{ "[log]\nlevel = \"info\"\n[LOG]\nlevel = \"x\"\n",
+	  "tlsrptd.toml:4:9: key \"log.level\" is defined twice: also at 2:9 (table names are "
+	  "case-insensitive and quoted keys may contain dots)\n" },
+	{ "[report.tls.aggregate]\nsend = \"daily\"\n[report.tls.aggregate]\nsign = \"x\"\n",
+	  "tlsrptd.toml:3:2: table \"report.tls.aggregate\" is already defined (at 1:13)\n" },
+	{ "[log]\nlevel = \"in\xffo\"\n",
+	  "tlsrptd.toml:2:12: invalid UTF-8 (byte 0xFF); the file must be UTF-8\n" },
+	{ "[collector]\nsocket = \"a\\u0000b\"\n",
+	  "tlsrptd.toml:2: collector.socket: value contains a NUL character\n" },
+	{ "[collector]\nmax-memory = 2.5\ndump-max-files = 1979-05-27\n",
+	  "tlsrptd.toml:2: collector.max-memory: expected a size such as 512, 64kb, 25mb or 1gb\n"
+	  "tlsrptd.toml:3: collector.dump-max-files: expected an integer\n" },
 	/* every error is reported, in file order */
 	{ "[collector]\nsockt = \"x\"\nflush-interval = \"0s\"\n[log]\nlevel = \"loud\"\n",
 	  "tlsrptd.toml:2: collector.sockt: unknown key (did you mean collector.socket?)\n"
