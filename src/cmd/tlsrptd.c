@@ -107,6 +107,13 @@ main(int argc, char **argv)
 	int to_stderr = foreground || strcmp(conf_enum(conf, "log.destination"), "stderr") == 0;
 	log_setup("tlsrptd", to_stderr ? LOG_DEST_STDERR : LOG_DEST_SYSLOG, level);
 
+	/*
+	 * A shell without job control starts `tlsrptd &` with SIGINT ignored, nohup ignores
+	 * SIGHUP: ignored signals never reach the signalfd, so restore the defaults first.
+	 */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
