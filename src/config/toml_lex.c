@@ -383,8 +383,12 @@ lex_string(struct toml_parser *p, struct buf *out, bool *multi)
 			                   "carriage return not followed by a line feed in %s",
 			                   kind);
 		if (is_control(c))
-			return toml_err_at(p, p->pos, "control character U+%04X in %s%s", c, kind,
-			                   basic ? "; write it as an escape like \\u0001" : "");
+			return basic ? toml_err_at(p, p->pos,
+			                           "control character U+%04X in %s; write it as "
+			                           "\\u%04X",
+			                           c, kind, c)
+			             : toml_err_at(p, p->pos, "control character U+%04X in %s", c,
+			                           kind);
 		/* copy a run of ordinary bytes at once */
 		size_t start = p->pos;
 		while (p->pos < p->len) {
@@ -417,7 +421,8 @@ keypath_add(struct toml_keypath *kp, const char *s, size_t len, size_t off)
 		kp->cap = kp->cap ? kp->cap * 2 : 4;
 		kp->v = xrealloc(kp->v, kp->cap * sizeof(*kp->v));
 	}
-	kp->v[kp->n].s = xmemdup(s, len + 1);
+	kp->v[kp->n].s = xmalloc(len + 1);
+	memcpy(kp->v[kp->n].s, s, len);
 	kp->v[kp->n].s[len] = '\0';
 	kp->v[kp->n].len = len;
 	kp->v[kp->n].off = off;
@@ -580,8 +585,12 @@ lex_number(struct toml_parser *p, struct toml_value *v, size_t start, size_t end
 		v->i = (int64_t)u;
 		return 0;
 	}
-	if (i < n && (t[i] == 'x' || t[i] == 'o' || t[i] == 'b' || t[i] == 'X'))
-		return toml_err_at(p, start, "invalid number %s", tok);
+	if (n - i > 1 && t[i] == '0' && strchr("xobXOB", t[i + 1]) != NULL)
+		return toml_err_at(p, start,
+		                   i > 0 ? "invalid integer %s: hexadecimal, octal and binary "
+		                           "integers cannot have a sign"
+		                         : "invalid integer %s: the prefix must be 0x, 0o or 0b",
+		                   tok);
 	size_t int_start = i;
 	int nd = scan_digits(t, n, &i, 10);
 	if (nd < 0)

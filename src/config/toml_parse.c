@@ -50,6 +50,35 @@ path_repr(const struct toml_keypath *kp, size_t n, char *out, size_t cap)
 	buf_clear(&b);
 }
 
+/* "an integer", "an inline table", "a static array", ... for messages. */
+static const char *
+what_is(const struct toml_value *v)
+{
+	switch (v->type) {
+	case TOML_STRING:
+		return "a string";
+	case TOML_INTEGER:
+		return "an integer";
+	case TOML_FLOAT:
+		return "a float";
+	case TOML_BOOL:
+		return "a boolean";
+	case TOML_DATETIME:
+		return "a date-time";
+	case TOML_DATETIME_LOCAL:
+		return "a local date-time";
+	case TOML_DATE_LOCAL:
+		return "a local date";
+	case TOML_TIME_LOCAL:
+		return "a local time";
+	case TOML_ARRAY:
+		return (v->flags & TN_AOT) ? "an array of tables" : "a static array";
+	case TOML_TABLE:
+		return (v->flags & TN_FROZEN) ? "an inline table" : "a table";
+	}
+	return "a value";
+}
+
 static int
 depth_error(struct toml_parser *p, size_t off)
 {
@@ -158,8 +187,8 @@ insert_keyval(struct toml_parser *p, struct toml_value *tbl, const struct toml_k
 		if (c->type != TOML_TABLE)
 			return toml_err_at(
 			        p, sg->off,
-			        "cannot define key %s: %s is already a %s (defined at %u:%u)", name,
-			        part, toml_type_name(c->type), c->line, c->col);
+			        "cannot define key %s: %s is already %s (defined at %u:%u)", name,
+			        part, what_is(c), c->line, c->col);
 		if (c->flags & TN_FROZEN)
 			return toml_err_at(
 			        p, sg->off,
@@ -377,13 +406,9 @@ parse_header(struct toml_parser *p)
 		} else {
 			rc = toml_err_at(
 			        p, sg->off,
-			        "cannot define table %s: %s is %s %s (defined at %u:%u), which "
+			        "cannot define table %s: %s is %s (defined at %u:%u), which "
 			        "cannot be extended",
-			        name, part,
-			        c->type == TOML_TABLE   ? "an inline"
-			        : c->type == TOML_ARRAY ? "a static"
-			                                : "a",
-			        toml_type_name(c->type), c->line, c->col);
+			        name, part, what_is(c), c->line, c->col);
 			goto out;
 		}
 	}
@@ -405,19 +430,18 @@ parse_header(struct toml_parser *p)
 		           !(c->flags & (TN_EXPLICIT | TN_DOTTED | TN_FROZEN))) {
 			toml_pos(p, last->off, &c->line, &c->col);
 		} else if (c->type == TOML_TABLE) {
-			rc = toml_err_at(p, kp.v[0].off, "table %s is already defined (at %u:%u)%s",
-			                 name, c->line, c->col,
+			rc = toml_err_at(p, kp.v[0].off, "table %s is already defined%s (at %u:%u)",
+			                 name,
 			                 (c->flags & TN_FROZEN)   ? " as an inline table"
 			                 : (c->flags & TN_DOTTED) ? " by dotted keys"
-			                                          : "");
+			                                          : "",
+			                 c->line, c->col);
 			goto out;
 		} else {
 			rc = toml_err_at(
 			        p, kp.v[0].off,
-			        "cannot define table %s: it is already %s %s (defined at %u:%u)",
-			        name, (c->flags & TN_AOT) ? "an" : "a",
-			        (c->flags & TN_AOT) ? "array of tables" : toml_type_name(c->type),
-			        c->line, c->col);
+			        "cannot define table %s: it is already %s (defined at %u:%u)", name,
+			        what_is(c), c->line, c->col);
 			goto out;
 		}
 		c->flags |= TN_EXPLICIT;
@@ -433,10 +457,9 @@ parse_header(struct toml_parser *p)
 			toml_table_add(t, last->s, last->len, c);
 		} else if (c->type != TOML_ARRAY || !(c->flags & TN_AOT)) {
 			rc = toml_err_at(p, kp.v[0].off,
-			                 "cannot define array of tables %s: it is already %s %s "
+			                 "cannot define array of tables %s: it is already %s "
 			                 "(defined at %u:%u)",
-			                 name, c->type == TOML_ARRAY ? "a static" : "a",
-			                 toml_type_name(c->type), c->line, c->col);
+			                 name, what_is(c), c->line, c->col);
 			goto out;
 		}
 		struct toml_value *item = node_at(p, TOML_TABLE, c->depth + 1, last->off);
