@@ -373,9 +373,9 @@ lex_string(struct toml_parser *p, struct buf *out, bool *multi)
 				        "unterminated %s: missing closing %s before the end of "
 				        "the line",
 				        kind, basic ? "\"" : "'");
-			size_t n = c == '\n' ? 1 : 2;
-			buf_append(out, p->s + p->pos, n);
-			p->pos += n;
+			/* CRLF in the file is LF in the value, on every platform */
+			buf_putc(out, '\n');
+			p->pos += c == '\n' ? 1 : 2;
 			continue;
 		}
 		if (c == '\r')
