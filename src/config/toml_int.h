@@ -81,6 +81,7 @@ struct toml_seg {
 	char *s;
 	size_t len;
 	size_t off;
+	unsigned line, col;
 };
 
 struct toml_keypath {

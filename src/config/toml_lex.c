@@ -415,7 +415,7 @@ toml_keypath_clear(struct toml_keypath *kp)
 }
 
 static void
-keypath_add(struct toml_keypath *kp, const char *s, size_t len, size_t off)
+keypath_add(struct toml_parser *p, struct toml_keypath *kp, const char *s, size_t len, size_t off)
 {
 	if (kp->n == kp->cap) {
 		kp->cap = kp->cap ? kp->cap * 2 : 4;
@@ -426,6 +426,7 @@ keypath_add(struct toml_keypath *kp, const char *s, size_t len, size_t off)
 	kp->v[kp->n].s[len] = '\0';
 	kp->v[kp->n].len = len;
 	kp->v[kp->n].off = off;
+	toml_pos(p, off, &kp->v[kp->n].line, &kp->v[kp->n].col);
 	kp->n++;
 }
 
@@ -448,7 +449,7 @@ toml_key(struct toml_parser *p, struct toml_keypath *kp)
 		if (is_bare(c)) {
 			while (is_bare(peek(p)))
 				p->pos++;
-			keypath_add(kp, p->s + off, p->pos - off, off);
+			keypath_add(p, kp, p->s + off, p->pos - off, off);
 		} else if (c == '"' || c == '\'') {
 			bool ml;
 			if (quote_run(p, (char)c) >= 3) {
@@ -458,7 +459,7 @@ toml_key(struct toml_parser *p, struct toml_keypath *kp)
 			rc = lex_string(p, &b, &ml);
 			if (rc != 0)
 				break;
-			keypath_add(kp, buf_cstr(&b), b.len, off);
+			keypath_add(p, kp, buf_cstr(&b), b.len, off);
 		} else {
 			toml_describe(p, off, what, sizeof(what));
 			rc = toml_err_at(p, off,
@@ -537,6 +538,14 @@ float_text(double f, size_t *len)
 	return xstrndup(tmp, *len);
 }
 
+/* The number token, quoted, for a message (only built on errors). */
+static const char *
+num_tok(const char *t, size_t n, char *out)
+{
+	toml_repr(t, n, out, 64);
+	return out;
+}
+
 static int
 lex_number(struct toml_parser *p, struct toml_value *v, size_t start, size_t end)
 {
@@ -546,7 +555,6 @@ lex_number(struct toml_parser *p, struct toml_value *v, size_t start, size_t end
 	bool neg = false;
 	char tok[64];
 
-	toml_repr(t, n, tok, sizeof(tok));
 	if (t[0] == '+' || t[0] == '-') {
 		neg = t[0] == '-';
 		i = 1;
@@ -565,20 +573,20 @@ lex_number(struct toml_parser *p, struct toml_value *v, size_t start, size_t end
 			return toml_err_at(p, start,
 			                   "misplaced underscore in %s: underscores must be "
 			                   "between digits",
-			                   tok);
+			                   num_tok(t, n, tok));
 		if (nd == 0 || j != n)
 			return toml_err_at(p, start, "invalid %s integer %s",
 			                   base == 16  ? "hexadecimal"
 			                   : base == 8 ? "octal"
 			                               : "binary",
-			                   tok);
+			                   num_tok(t, n, tok));
 		for (size_t k = 2; k < n; k++) {
 			if (t[k] == '_')
 				continue;
 			uint64_t d = (uint64_t)hex_val(t[k]);
 			if (u > ((uint64_t)INT64_MAX - d) / (uint64_t)base)
 				return toml_err_at(p, start, "integer %s does not fit in 64 bits",
-				                   tok);
+				                   num_tok(t, n, tok));
 			u = u * (uint64_t)base + d;
 		}
 		v->type = TOML_INTEGER;
@@ -590,17 +598,19 @@ lex_number(struct toml_parser *p, struct toml_value *v, size_t start, size_t end
 		                   i > 0 ? "invalid integer %s: hexadecimal, octal and binary "
 		                           "integers cannot have a sign"
 		                         : "invalid integer %s: the prefix must be 0x, 0o or 0b",
-		                   tok);
+		                   num_tok(t, n, tok));
 	size_t int_start = i;
 	int nd = scan_digits(t, n, &i, 10);
 	if (nd < 0)
 		return toml_err_at(p, start,
 		                   "misplaced underscore in %s: underscores must be between digits",
-		                   tok);
+		                   num_tok(t, n, tok));
 	if (nd == 0)
-		return toml_err_at(p, start, "invalid value %s (strings must be quoted)", tok);
+		return toml_err_at(p, start, "invalid value %s (strings must be quoted)",
+		                   num_tok(t, n, tok));
 	if (nd > 1 && t[int_start] == '0')
-		return toml_err_at(p, start, "leading zeros are not allowed in %s", tok);
+		return toml_err_at(p, start, "leading zeros are not allowed in %s",
+		                   num_tok(t, n, tok));
 	bool is_float = false;
 	if (i < n && t[i] == '.') {
 		i++;
@@ -610,7 +620,7 @@ lex_number(struct toml_parser *p, struct toml_value *v, size_t start, size_t end
 			return toml_err_at(p, start,
 			                   nd < 0 ? "misplaced underscore in %s"
 			                          : "invalid float %s: expected digits after \".\"",
-			                   tok);
+			                   num_tok(t, n, tok));
 	}
 	if (i < n && (t[i] == 'e' || t[i] == 'E')) {
 		i++;
@@ -623,10 +633,10 @@ lex_number(struct toml_parser *p, struct toml_value *v, size_t start, size_t end
 			        p, start,
 			        nd < 0 ? "misplaced underscore in %s"
 			               : "invalid float %s: expected digits in the exponent",
-			        tok);
+			        num_tok(t, n, tok));
 	}
 	if (i != n)
-		return toml_err_at(p, start, "invalid number %s", tok);
+		return toml_err_at(p, start, "invalid number %s", num_tok(t, n, tok));
 	if (!is_float) {
 		uint64_t u = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 		for (size_t k = int_start; k < n; k++) {
@@ -635,7 +645,7 @@ lex_number(struct toml_parser *p, struct toml_value *v, size_t start, size_t end
 			uint64_t d = (uint64_t)(t[k] - '0');
 			if (u > (lim - d) / 10)
 				return toml_err_at(p, start, "integer %s does not fit in 64 bits",
-				                   tok);
+				                   num_tok(t, n, tok));
 			u = u * 10 + d;
 		}
 		v->type = TOML_INTEGER;
@@ -652,7 +662,7 @@ lex_number(struct toml_parser *p, struct toml_value *v, size_t start, size_t end
 	v->f = strtod(clean, NULL);
 	free(clean);
 	if (isinf(v->f))
-		return toml_err_at(p, start, "float %s is out of range", tok);
+		return toml_err_at(p, start, "float %s is out of range", num_tok(t, n, tok));
 	v->type = TOML_FLOAT;
 	return 0;
 }

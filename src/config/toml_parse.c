@@ -27,6 +27,16 @@
 
 static int parse_value(struct toml_parser *p, unsigned depth, struct toml_value **out);
 
+/* A node positioned at key segment sg (positions were taken when the key was read). */
+static struct toml_value *
+seg_node(struct toml_parser *p, enum toml_type t, unsigned depth, const struct toml_seg *sg)
+{
+	struct toml_value *v = toml_node_new(p->doc, t, depth);
+	v->line = sg->line;
+	v->col = sg->col;
+	return v;
+}
+
 static struct toml_value *
 node_at(struct toml_parser *p, enum toml_type t, unsigned depth, size_t off)
 {
@@ -168,7 +178,7 @@ insert_keyval(struct toml_parser *p, struct toml_value *tbl, const struct toml_k
 		if (en == NULL) {
 			if (t->depth + 1 > p->max_depth)
 				return depth_error(p, sg->off);
-			struct toml_value *c = node_at(p, TOML_TABLE, t->depth + 1, sg->off);
+			struct toml_value *c = seg_node(p, TOML_TABLE, t->depth + 1, sg);
 			c->flags = TN_DOTTED;
 			c->section = section;
 			toml_table_add(t, sg->s, sg->len, c);
@@ -176,6 +186,13 @@ insert_keyval(struct toml_parser *p, struct toml_value *tbl, const struct toml_k
 			continue;
 		}
 		struct toml_value *c = en->val;
+		if (c->type == TOML_TABLE && !(c->flags & (TN_FROZEN | TN_EXPLICIT)) &&
+		    (!(c->flags & TN_DOTTED) || c->section == section)) {
+			c->flags |= TN_DOTTED;
+			c->section = section;
+			t = c;
+			continue;
+		}
 		path_repr(kp, kp->n, name, sizeof(name));
 		path_repr(kp, i + 1, part, sizeof(part));
 		if (c->type == TOML_ARRAY)
@@ -389,7 +406,7 @@ parse_header(struct toml_parser *p)
 				rc = depth_error(p, sg->off);
 				goto out;
 			}
-			struct toml_value *c = node_at(p, TOML_TABLE, t->depth + 1, sg->off);
+			struct toml_value *c = seg_node(p, TOML_TABLE, t->depth + 1, sg);
 			toml_table_add(t, sg->s, sg->len, c);
 			t = c;
 			continue;
@@ -424,11 +441,12 @@ parse_header(struct toml_parser *p)
 				rc = depth_error(p, last->off);
 				goto out;
 			}
-			c = node_at(p, TOML_TABLE, t->depth + 1, last->off);
+			c = seg_node(p, TOML_TABLE, t->depth + 1, last);
 			toml_table_add(t, last->s, last->len, c);
 		} else if (c->type == TOML_TABLE &&
 		           !(c->flags & (TN_EXPLICIT | TN_DOTTED | TN_FROZEN))) {
-			toml_pos(p, last->off, &c->line, &c->col);
+			c->line = last->line;
+			c->col = last->col;
 		} else if (c->type == TOML_TABLE) {
 			rc = toml_err_at(p, kp.v[0].off, "table %s is already defined%s (at %u:%u)",
 			                 name,
@@ -452,7 +470,7 @@ parse_header(struct toml_parser *p)
 				rc = depth_error(p, last->off);
 				goto out;
 			}
-			c = node_at(p, TOML_ARRAY, t->depth + 1, last->off);
+			c = seg_node(p, TOML_ARRAY, t->depth + 1, last);
 			c->flags = TN_AOT;
 			toml_table_add(t, last->s, last->len, c);
 		} else if (c->type != TOML_ARRAY || !(c->flags & TN_AOT)) {
@@ -462,7 +480,7 @@ parse_header(struct toml_parser *p)
 			                 name, what_is(c), c->line, c->col);
 			goto out;
 		}
-		struct toml_value *item = node_at(p, TOML_TABLE, c->depth + 1, last->off);
+		struct toml_value *item = seg_node(p, TOML_TABLE, c->depth + 1, last);
 		item->flags = TN_EXPLICIT;
 		toml_array_add(c, item);
 		rc = prefix_index(p, c->n - 1, open);

@@ -453,7 +453,7 @@ test_parse_tree_accepts_collisions(void **state)
 	toml_free(doc);
 }
 
-/* 50000 keys in one table and one array: the index keeps this fast. */
+/* Large tables, dotted keys, inline tables and arrays: no quadratic behaviour. */
 static void
 test_large(void **state)
 {
@@ -466,14 +466,27 @@ test_large(void **state)
 	buf_append_str(&b, "[t]\n");
 	for (int i = 0; i < 50000; i++)
 		buf_printf(&b, "k%d = %d\n", i, i);
+	for (int i = 0; i < 20000; i++)
+		buf_printf(&b, "d%d.x = %d\n", i, i);
+	buf_append_str(&b, "i = {");
+	for (int i = 0; i < 20000; i++)
+		buf_printf(&b, "%sk%d.y = %d", i ? ", " : "", i, i);
+	buf_append_str(&b, "}\n");
 	buf_append_str(&b, "a = [");
 	for (int i = 0; i < 50000; i++)
 		buf_printf(&b, "%d,", i);
 	buf_append_str(&b, "]\n");
 	if (toml_parse("big", buf_cstr(&b), b.len, NULL, &doc, &e) != 0)
 		fail_msg("parse: %s", e.msg);
-	assert_int_equal(toml_flat_count(doc), 100000);
-	const struct toml_flat *f = toml_flat_find(doc, "t.k49999");
+	assert_int_equal(toml_flat_count(doc), 140000);
+	const struct toml_flat *f = toml_flat_find(doc, "t.d19999.x");
+	assert_non_null(f);
+	assert_int_equal(f->line, 70001);
+	assert_int_equal(f->col, 12);
+	f = toml_flat_find(doc, "t.i.k19999.y");
+	assert_non_null(f);
+	assert_string_equal(f->value, "19999");
+	f = toml_flat_find(doc, "t.k49999");
 	assert_non_null(f);
 	assert_string_equal(f->value, "49999");
 	assert_int_equal(f->line, 50001);
