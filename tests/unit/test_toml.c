@@ -82,6 +82,11 @@ test_errors(void **state)
 		{ "bad escape", "s = \"a\\qb\"\n",
 		  "t.toml:1:7: invalid escape \\q in string; valid escapes are \\b \\t \\n \\f \\r "
 		  "\\\" \\\\ \\uXXXX \\UXXXXXXXX" },
+		{ "backslash before space", "s = \"\\ x\"\n",
+		  "t.toml:1:6: invalid escape: backslash followed by \" \"; valid escapes are \\b "
+		  "\\t \\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX" },
+		{ "backslash at end of single-line string", "s = \"x\\\ny\"\n",
+		  "t.toml:1:7: backslash at the end of a line in a single-line string" },
 		{ "bad unicode escape", "s = \"\\u12G4\"\n",
 		  "t.toml:1:6: invalid \\u escape: expected 4 hex digits" },
 		{ "surrogate escape", "s = \"\\uD800\"\n",
@@ -434,6 +439,16 @@ test_tree(void **state)
 	assert_int_equal(line, 8);
 	assert_int_equal(col, 3);
 	assert_null(toml_value_get(root, "nope", 4));
+	toml_free(doc);
+
+	/* CRLF inside a multi-line string is LF in the value; a backslash ends the line */
+	static const char ml[] = "s = \"\"\"\r\na\r\nb \\\r\n   c\"\"\"\r\n";
+	if (toml_parse("ml", ml, sizeof(ml) - 1, NULL, &doc, &e) != 0)
+		fail_msg("parse: %s", e.msg);
+	size_t len;
+	const char *s = toml_value_text(toml_value_get(toml_doc_root(doc), "s", 1), &len);
+	assert_int_equal(len, 5);
+	assert_string_equal(s, "a\nb c");
 	assert_null(toml_value_at(root, 3));
 	toml_free(doc);
 }
