@@ -67,12 +67,17 @@ void
 toml_repr(const char *s, size_t len, char *out, size_t cap)
 {
 	struct buf b;
-	size_t max = cap > 8 ? cap - 8 : 0;
+	size_t max = cap > 16 ? cap - 16 : 0;
+
+	size_t i = 0;
 
 	buf_init(&b, cap);
 	buf_putc(&b, '"');
-	for (size_t i = 0; i < len && b.len < max; i++) {
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		/* stop at a character boundary so that the message stays UTF-8 */
+		if (b.len >= max && (c & 0xC0) != 0x80)
+			break;
 		if (c == '"' || c == '\\')
 			buf_printf(&b, "\\%c", c);
 		else if (c < 0x20 || c == 0x7f)
@@ -80,7 +85,7 @@ toml_repr(const char *s, size_t len, char *out, size_t cap)
 		else
 			buf_putc(&b, (char)c);
 	}
-	if (b.len >= max && len > 0)
+	if (i < len)
 		buf_append_str(&b, "...");
 	buf_putc(&b, '"');
 	str_copy(out, cap, buf_cstr(&b));

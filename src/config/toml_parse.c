@@ -532,6 +532,8 @@ parse(const char *name, const char *data, size_t len, const struct toml_limits *
 		name = "<input>";
 	p.max_size = lim && lim->max_size ? lim->max_size : TOML_DEFAULT_MAX_SIZE;
 	p.max_depth = lim && lim->max_depth ? lim->max_depth : TOML_DEFAULT_MAX_DEPTH;
+	if (p.max_depth > TOML_MAX_DEPTH)
+		p.max_depth = TOML_MAX_DEPTH;
 	if (len > p.max_size)
 		return err_set(e, ERR_TOOBIG, "%s: file is larger than the %zu-byte limit", name,
 		               p.max_size);

@@ -272,6 +272,14 @@ test_caps(void **state)
 		buf_append_str(&b, "{b=");
 	assert_string_equal(parse_err(buf_cstr(&b), b.len, NULL, &e),
 	                    "t.toml:1:389: nesting deeper than 128 levels");
+	/* a larger max_depth is clamped to TOML_MAX_DEPTH */
+	struct toml_limits deep = { 0, 1000000 };
+	buf_reset(&b);
+	buf_append_str(&b, "a = ");
+	for (int i = 0; i < 5000; i++)
+		buf_putc(&b, '[');
+	assert_string_equal(parse_err(buf_cstr(&b), b.len, &deep, &e),
+	                    "t.toml:1:1005: nesting deeper than 1000 levels");
 	buf_reset(&b);
 	for (int i = 0; i < 100000; i++)
 		buf_append_str(&b, "a.");
