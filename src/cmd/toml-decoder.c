@@ -13,6 +13,7 @@
 
 #include "config/toml.h"
 #include "util/buf.h"
+#include "util/xalloc.h"
 
 static void
 put_json_string(struct buf *o, const char *s, size_t len)
@@ -110,18 +111,16 @@ put_value(struct buf *o, const struct toml_value *v)
 		put_json_string(o, s, len);
 	} else if (t == TOML_DATETIME || t == TOML_DATETIME_LOCAL || t == TOML_DATE_LOCAL ||
 	           t == TOML_TIME_LOCAL) {
-		char tmp[64];
 		size_t len;
 		const char *s = toml_value_text(v, &len);
-		if (len >= sizeof(tmp))
-			len = sizeof(tmp) - 1;
-		memcpy(tmp, s, len);
-		tmp[len] = '\0';
-		if (len > 10 && (tmp[10] == 't' || tmp[10] == ' '))
+		char *tmp = xmemdup(s, len + 1);
+		/* toml-test wants 'T' and 'Z'; TOML also allows 't', ' ' and 'z' */
+		if (len > 10 && (tmp[10] == 't' || tmp[10] == ' ') && tmp[4] == '-')
 			tmp[10] = 'T';
 		if (len > 0 && tmp[len - 1] == 'z')
 			tmp[len - 1] = 'Z';
 		put_json_string(o, tmp, len);
+		free(tmp);
 	} else {
 		size_t len;
 		const char *s = toml_value_text(v, &len);

@@ -42,8 +42,9 @@ struct toml_value; /* opaque: one node of the typed tree, owned by its document 
 
 /*
  * Caps.  max_size: largest input accepted (default 4 MiB).  max_depth: deepest nesting
- * of the tree (arrays, inline tables and tables, counted from the root; default 128).
- * A zero field means its default.
+ * of the tree (arrays, inline tables and tables, counted from the root; default 128,
+ * at most TOML_MAX_DEPTH so that the bounded recursion stays small).  A zero field means
+ * its default.
  */
 struct toml_limits {
 	size_t max_size;
@@ -52,6 +53,7 @@ struct toml_limits {
 
 #define TOML_DEFAULT_MAX_SIZE ((size_t)4 * 1024 * 1024)
 #define TOML_DEFAULT_MAX_DEPTH 128u
+#define TOML_MAX_DEPTH 1000u
 
 /*
  * Parses data[0..len).  name is used in error messages (e.g. the file path; NULL gives

@@ -62,7 +62,8 @@ void
 toml_table_add(struct toml_value *t, const char *k, size_t klen, struct toml_value *v)
 {
 	struct toml_entry *en = xmalloc(sizeof(*en));
-	en->key = xmemdup(k, klen + 1);
+	en->key = xmalloc(klen + 1);
+	memcpy(en->key, k, klen);
 	en->key[klen] = '\0';
 	en->klen = klen;
 	en->val = v;
@@ -113,8 +114,17 @@ flat_add(struct toml_parser *p, const struct toml_value *v)
 	const char *key = buf_cstr(&p->key);
 	struct flat_key fk = { doc, key };
 	uint64_t h = hash_bytes(key, p->key.len, HASH_SEED);
-	void *hit = hmap_find(&doc->flat_index, h, flat_eq, &fk);
+	void *hit;
 
+	if (memchr(key, '\0', p->key.len) != NULL) {
+		char r[200];
+		toml_repr(key, p->key.len, r, sizeof(r));
+		return err_set(
+		        p->e, ERR_INVALID,
+		        "%s:%u:%u: key %s contains U+0000, which configuration keys cannot hold",
+		        p->name, v->line, v->col, r);
+	}
+	hit = hmap_find(&doc->flat_index, h, flat_eq, &fk);
 	if (hit != NULL) {
 		const struct toml_flat *old = &doc->flat[(size_t)(uintptr_t)hit - 1];
 		char r[200];

@@ -81,12 +81,58 @@ struct toml_seg {
 	char *s;
 	size_t len;
 	size_t off;
+	unsigned line, col;
 };
 
 struct toml_keypath {
 	struct toml_seg *v;
 	size_t n, cap;
 };
+
+/* Character helpers. */
+static inline int
+peek(const struct toml_parser *p)
+{
+	return p->pos < p->len ? (unsigned char)p->s[p->pos] : -1;
+}
+
+static inline int
+peek_at(const struct toml_parser *p, size_t off)
+{
+	return off < p->len ? (unsigned char)p->s[off] : -1;
+}
+
+static inline bool
+is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline bool
+is_bare(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' ||
+	       c == '-';
+}
+
+/* Control characters TOML forbids in strings and comments (tab is allowed). */
+static inline bool
+is_control(int c)
+{
+	return (c >= 0 && c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+static inline int
+hex_val(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
 /* toml_lex.c */
 int toml_err_at(struct toml_parser *p, size_t off, const char *fmt, ...)
@@ -98,7 +144,10 @@ void toml_skip_ws(struct toml_parser *p);
 int toml_comment(struct toml_parser *p);
 int toml_eol(struct toml_parser *p, const char *after);
 int toml_key(struct toml_parser *p, struct toml_keypath *kp);
+int toml_string(struct toml_parser *p, struct buf *out, bool *multi);
 void toml_keypath_clear(struct toml_keypath *kp);
+
+/* toml_scalar.c */
 int toml_scalar(struct toml_parser *p, struct toml_value *v);
 
 /* toml_doc.c */

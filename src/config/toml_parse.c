@@ -27,6 +27,16 @@
 
 static int parse_value(struct toml_parser *p, unsigned depth, struct toml_value **out);
 
+/* A node positioned at key segment sg (positions were taken when the key was read). */
+static struct toml_value *
+seg_node(struct toml_parser *p, enum toml_type t, unsigned depth, const struct toml_seg *sg)
+{
+	struct toml_value *v = toml_node_new(p->doc, t, depth);
+	v->line = sg->line;
+	v->col = sg->col;
+	return v;
+}
+
 static struct toml_value *
 node_at(struct toml_parser *p, enum toml_type t, unsigned depth, size_t off)
 {
@@ -48,6 +58,35 @@ path_repr(const struct toml_keypath *kp, size_t n, char *out, size_t cap)
 	}
 	toml_repr(buf_cstr(&b), b.len, out, cap);
 	buf_clear(&b);
+}
+
+/* "an integer", "an inline table", "a static array", ... for messages. */
+static const char *
+what_is(const struct toml_value *v)
+{
+	switch (v->type) {
+	case TOML_STRING:
+		return "a string";
+	case TOML_INTEGER:
+		return "an integer";
+	case TOML_FLOAT:
+		return "a float";
+	case TOML_BOOL:
+		return "a boolean";
+	case TOML_DATETIME:
+		return "a date-time";
+	case TOML_DATETIME_LOCAL:
+		return "a local date-time";
+	case TOML_DATE_LOCAL:
+		return "a local date";
+	case TOML_TIME_LOCAL:
+		return "a local time";
+	case TOML_ARRAY:
+		return (v->flags & TN_AOT) ? "an array of tables" : "a static array";
+	case TOML_TABLE:
+		return (v->flags & TN_FROZEN) ? "an inline table" : "a table";
+	}
+	return "a value";
 }
 
 static int
@@ -139,7 +178,7 @@ insert_keyval(struct toml_parser *p, struct toml_value *tbl, const struct toml_k
 		if (en == NULL) {
 			if (t->depth + 1 > p->max_depth)
 				return depth_error(p, sg->off);
-			struct toml_value *c = node_at(p, TOML_TABLE, t->depth + 1, sg->off);
+			struct toml_value *c = seg_node(p, TOML_TABLE, t->depth + 1, sg);
 			c->flags = TN_DOTTED;
 			c->section = section;
 			toml_table_add(t, sg->s, sg->len, c);
@@ -147,6 +186,13 @@ insert_keyval(struct toml_parser *p, struct toml_value *tbl, const struct toml_k
 			continue;
 		}
 		struct toml_value *c = en->val;
+		if (c->type == TOML_TABLE && !(c->flags & (TN_FROZEN | TN_EXPLICIT)) &&
+		    (!(c->flags & TN_DOTTED) || c->section == section)) {
+			c->flags |= TN_DOTTED;
+			c->section = section;
+			t = c;
+			continue;
+		}
 		path_repr(kp, kp->n, name, sizeof(name));
 		path_repr(kp, i + 1, part, sizeof(part));
 		if (c->type == TOML_ARRAY)
@@ -158,8 +204,8 @@ insert_keyval(struct toml_parser *p, struct toml_value *tbl, const struct toml_k
 		if (c->type != TOML_TABLE)
 			return toml_err_at(
 			        p, sg->off,
-			        "cannot define key %s: %s is already a %s (defined at %u:%u)", name,
-			        part, toml_type_name(c->type), c->line, c->col);
+			        "cannot define key %s: %s is already %s (defined at %u:%u)", name,
+			        part, what_is(c), c->line, c->col);
 		if (c->flags & TN_FROZEN)
 			return toml_err_at(
 			        p, sg->off,
@@ -360,7 +406,7 @@ parse_header(struct toml_parser *p)
 				rc = depth_error(p, sg->off);
 				goto out;
 			}
-			struct toml_value *c = node_at(p, TOML_TABLE, t->depth + 1, sg->off);
+			struct toml_value *c = seg_node(p, TOML_TABLE, t->depth + 1, sg);
 			toml_table_add(t, sg->s, sg->len, c);
 			t = c;
 			continue;
@@ -377,13 +423,9 @@ parse_header(struct toml_parser *p)
 		} else {
 			rc = toml_err_at(
 			        p, sg->off,
-			        "cannot define table %s: %s is %s %s (defined at %u:%u), which "
+			        "cannot define table %s: %s is %s (defined at %u:%u), which "
 			        "cannot be extended",
-			        name, part,
-			        c->type == TOML_TABLE   ? "an inline"
-			        : c->type == TOML_ARRAY ? "a static"
-			                                : "a",
-			        toml_type_name(c->type), c->line, c->col);
+			        name, part, what_is(c), c->line, c->col);
 			goto out;
 		}
 	}
@@ -399,25 +441,25 @@ parse_header(struct toml_parser *p)
 				rc = depth_error(p, last->off);
 				goto out;
 			}
-			c = node_at(p, TOML_TABLE, t->depth + 1, last->off);
+			c = seg_node(p, TOML_TABLE, t->depth + 1, last);
 			toml_table_add(t, last->s, last->len, c);
 		} else if (c->type == TOML_TABLE &&
 		           !(c->flags & (TN_EXPLICIT | TN_DOTTED | TN_FROZEN))) {
-			toml_pos(p, last->off, &c->line, &c->col);
+			c->line = last->line;
+			c->col = last->col;
 		} else if (c->type == TOML_TABLE) {
-			rc = toml_err_at(p, kp.v[0].off, "table %s is already defined (at %u:%u)%s",
-			                 name, c->line, c->col,
+			rc = toml_err_at(p, kp.v[0].off, "table %s is already defined%s (at %u:%u)",
+			                 name,
 			                 (c->flags & TN_FROZEN)   ? " as an inline table"
 			                 : (c->flags & TN_DOTTED) ? " by dotted keys"
-			                                          : "");
+			                                          : "",
+			                 c->line, c->col);
 			goto out;
 		} else {
 			rc = toml_err_at(
 			        p, kp.v[0].off,
-			        "cannot define table %s: it is already %s %s (defined at %u:%u)",
-			        name, (c->flags & TN_AOT) ? "an" : "a",
-			        (c->flags & TN_AOT) ? "array of tables" : toml_type_name(c->type),
-			        c->line, c->col);
+			        "cannot define table %s: it is already %s (defined at %u:%u)", name,
+			        what_is(c), c->line, c->col);
 			goto out;
 		}
 		c->flags |= TN_EXPLICIT;
@@ -428,18 +470,17 @@ parse_header(struct toml_parser *p)
 				rc = depth_error(p, last->off);
 				goto out;
 			}
-			c = node_at(p, TOML_ARRAY, t->depth + 1, last->off);
+			c = seg_node(p, TOML_ARRAY, t->depth + 1, last);
 			c->flags = TN_AOT;
 			toml_table_add(t, last->s, last->len, c);
 		} else if (c->type != TOML_ARRAY || !(c->flags & TN_AOT)) {
 			rc = toml_err_at(p, kp.v[0].off,
-			                 "cannot define array of tables %s: it is already %s %s "
+			                 "cannot define array of tables %s: it is already %s "
 			                 "(defined at %u:%u)",
-			                 name, c->type == TOML_ARRAY ? "a static" : "a",
-			                 toml_type_name(c->type), c->line, c->col);
+			                 name, what_is(c), c->line, c->col);
 			goto out;
 		}
-		struct toml_value *item = node_at(p, TOML_TABLE, c->depth + 1, last->off);
+		struct toml_value *item = seg_node(p, TOML_TABLE, c->depth + 1, last);
 		item->flags = TN_EXPLICIT;
 		toml_array_add(c, item);
 		rc = prefix_index(p, c->n - 1, open);
@@ -491,6 +532,8 @@ parse(const char *name, const char *data, size_t len, const struct toml_limits *
 		name = "<input>";
 	p.max_size = lim && lim->max_size ? lim->max_size : TOML_DEFAULT_MAX_SIZE;
 	p.max_depth = lim && lim->max_depth ? lim->max_depth : TOML_DEFAULT_MAX_DEPTH;
+	if (p.max_depth > TOML_MAX_DEPTH)
+		p.max_depth = TOML_MAX_DEPTH;
 	if (len > p.max_size)
 		return err_set(e, ERR_TOOBIG, "%s: file is larger than the %zu-byte limit", name,
 		               p.max_size);
