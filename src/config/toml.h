@@ -102,6 +102,11 @@ const struct toml_flat *toml_flat_find(const struct toml_doc *doc, const char *k
 
 /* ---------------------------------------------------------------- typed tree */
 
+/*
+ * Nodes are owned by the document and live until toml_free().  toml_value_type() and
+ * toml_value_pos() need a non-NULL node; the other accessors accept NULL.
+ */
+
 /* The root table. */
 const struct toml_value *toml_doc_root(const struct toml_doc *doc);
 
