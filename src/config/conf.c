@@ -376,14 +376,74 @@ build_expr(struct loader *ld, struct conf_item *it, const struct raw *r)
 	}
 }
 
+/*
+ * The line of an empty array written for dotted key name (`sign = []`), or 0.  The flat
+ * view has no entry for empty arrays, so the typed tree is asked: table names compare
+ * case-insensitively as in the flat view, the last segment exactly.
+ */
+static unsigned
+empty_array_in(const struct toml_value *v, const char *name, int depth)
+{
+	const char *dot = strchr(name, '.');
+	size_t seg = dot ? (size_t)(dot - name) : strlen(name);
+
+	if (depth > 16)
+		return 0;
+	/* [Report] and [report] are two TOML tables but one Stalwart key prefix: try each */
+	for (size_t i = 0; i < toml_value_count(v); i++) {
+		size_t klen = 0;
+		const char *key = toml_value_key(v, i, &klen);
+		const struct toml_value *next = toml_value_at(v, i);
+		if (key == NULL || next == NULL || klen != seg)
+			continue;
+		if (dot == NULL) {
+			unsigned line = 0, col = 0;
+			if (memcmp(key, name, seg) != 0 || toml_value_type(next) != TOML_ARRAY ||
+			    toml_value_count(next) != 0)
+				continue;
+			toml_value_pos(next, &line, &col);
+			return line ? line : 1;
+		}
+		if (span_eq_nocase(span_make(key, klen), span_make(name, seg))) {
+			unsigned line = empty_array_in(next, dot + 1, depth + 1);
+			if (line)
+				return line;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The line of an empty array written for dotted key name (`sign = []`), or 0.  The flat
+ * view has no entry for empty arrays, so the typed tree is asked: table names compare
+ * case-insensitively as in the flat view, the last segment exactly.
+ */
+static unsigned
+empty_array_line(const struct toml_doc *doc, const char *name)
+{
+	return empty_array_in(toml_doc_root(doc), name, 0);
+}
+
 static void
 build_item(struct loader *ld, const struct conf_key *k, const char *name, const struct raw *r)
 {
 	struct conf_item *it = item_add(ld->c, k, name);
 	char tmp[160];
+	unsigned empty_line;
 
 	if (k->type == CONF_EXPR && k->def)
 		conf_compile(ld, k, name, 0, k->def, strlen(k->def), &it->def_expr);
+	if (r == NULL && (k->type == CONF_LIST || k->type == CONF_EXPR) &&
+	    (empty_line = empty_array_line(ld->doc, name)) != 0) {
+		/* an explicit [] is the empty list, not "use the default" */
+		it->set = true;
+		it->has_value = true;
+		it->line = empty_line;
+		it->display = xstrdup("[]");
+		if (k->type == CONF_EXPR)
+			conf_compile(ld, k, name, empty_line, "[]", 2, &it->expr);
+		return;
+	}
 	if (r == NULL) {
 		conf_set_default(ld, it);
 		return;
@@ -622,6 +682,7 @@ conf_parse(const char *name, const char *data, size_t len, struct conf **out, st
 		(void)buf_printf(&ld.errs, "%s\n", te.msg);
 		ld.nerr++;
 	} else {
+		ld.doc = doc;
 		for (size_t i = 0; i < toml_flat_count(doc); i++)
 			classify(&ld, toml_flat_at(doc, i));
 		build_all(&ld);

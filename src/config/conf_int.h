@@ -69,6 +69,7 @@ struct raw {
 
 struct loader {
 	struct conf *c;
+	const struct toml_doc *doc;
 	struct buf errs;
 	size_t nerr;
 	struct raw *raws;

@@ -277,6 +277,33 @@ test_substitution_and_secrets(void **state)
 }
 
 static void
+test_empty_lists(void **state)
+{
+	static const char text[] = "[Report.Analysis]\naddresses = []\n"
+	                           "[report.tls.aggregate]\nsign = []\n";
+	struct conf *c = load_ok(text);
+	struct err e = { 0 };
+	char **items = NULL;
+	size_t n = 9;
+	(void)state;
+
+	assert_null(conf_list(c, "report.analysis.addresses", &n));
+	assert_int_equal(n, 0);
+	assert_true(conf_is_set(c, "report.analysis.addresses"));
+	assert_int_equal(conf_eval_list(c, "report.tls.aggregate.sign", NULL, 0, &items, &n, &e),
+	                 0);
+	assert_int_equal(n, 0);
+	conf_strv_free(items, n);
+	struct buf dump;
+	buf_init(&dump, 1 << 20);
+	assert_int_equal(conf_dump(c, &dump), 0);
+	assert_non_null(strstr(buf_cstr(&dump), "\nreport.analysis.addresses = []\n"));
+	assert_non_null(strstr(buf_cstr(&dump), "\nreport.tls.aggregate.sign = []  # = []\n"));
+	buf_clear(&dump);
+	conf_free(c);
+}
+
+static void
 test_other_subsystems_ignored(void **state)
 {
 	static const char text[] = "[server.listener.smtp]\n"
@@ -614,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_submitter_falls_back_to_hostname),
 		cmocka_unit_test(test_send_conditional),
 		cmocka_unit_test(test_substitution_and_secrets),
+		cmocka_unit_test(test_empty_lists),
 		cmocka_unit_test(test_other_subsystems_ignored),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_bad_configs),
