@@ -142,6 +142,11 @@ cb_config_get(void *arg, const char *key, struct expr_value *out, struct err *e)
 	const struct eval_ctx *ctx = arg;
 	const struct conf_item *it = conf_item_find(ctx->c, key);
 
+	if ((it == NULL || !it->has_value) && strcmp(key, "server.hostname") == 0) {
+		/* as in Stalwart, the server's name defaults to the machine's */
+		expr_value_set_string(out, ctx->c->hostname, strlen(ctx->c->hostname));
+		return 0;
+	}
 	if (it == NULL || !it->has_value) {
 		expr_value_set_string(out, "", 0);
 		return 0;

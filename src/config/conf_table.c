@@ -205,7 +205,8 @@ validate_nonempty(const struct expr_value *v, struct err *e)
 const struct conf_key conf_keys[] = {
 	/* server and lookups (Stalwart) */
 	{ "server.hostname", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_domain, 0,
-	  "host name of this machine; key_get('default', 'hostname') falls back to it" },
+	  "host name of this machine (unset: gethostname()); key_get('default', 'hostname') and "
+	  "config_get('server.hostname') fall back to it" },
 
 	/* report (Stalwart) */
 	{ "report.submitter", CONF_EXPR, "key_get('default', 'hostname')", 0, 0, NULL, REPORT_VARS,

@@ -163,6 +163,11 @@ test_submitter_falls_back_to_hostname(void **state)
 	c = load_ok("[server]\nhostname = \"mx2.example.com\"\n");
 	assert_eval(c, "report.submitter", "mx2.example.com");
 	conf_free(c);
+
+	/* Stalwart v0.15's default, pasted: server.hostname falls back to the host name */
+	c = load_ok("[report]\nsubmitter = \"config_get('server.hostname')\"\n");
+	assert_eval(c, "report.submitter", host);
+	conf_free(c);
 }
 
 static void
