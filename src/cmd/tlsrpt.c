@@ -13,6 +13,7 @@
 #include <string.h>
 
 const struct tlsrpt_cmd tlsrpt_cmds[] = {
+	{ "report", "validate or show received RFC 8460 reports", cmd_report },
 	{ NULL, NULL, NULL },
 };
 

@@ -22,4 +22,7 @@ struct tlsrpt_cmd {
 /* The table of subcommands, NULL-name terminated (in tlsrpt.c). */
 extern const struct tlsrpt_cmd tlsrpt_cmds[];
 
+/* `tlsrpt report validate|show` (tlsrpt_report.c). */
+int cmd_report(int argc, char **argv);
+
 #endif
