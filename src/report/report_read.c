@@ -126,7 +126,8 @@ fail_got(struct rd *rd, const char *what, const json_t *got)
 	char d[128];
 
 	describe(got, d, sizeof(d));
-	return err_set(rd->e, ERR_INVALID, "%s: expected %s, got %s", rd->path, what, d);
+	return err_set(rd->e, ERR_INVALID, "%s: expected %s, got %s",
+	               rd->path[0] ? rd->path : "report", what, d);
 }
 
 static int fail(struct rd *rd, int code, const char *fmt, ...)
