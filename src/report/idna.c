@@ -171,8 +171,10 @@ idna_to_ascii(struct span name, struct buf *out, struct err *e)
 		if (start > 0 && buf_putc(out, '.') != 0)
 			return err_set(e, ERR_TOOBIG, "name too long");
 		int rc = label_to_ascii(span_sub(name, start, i - start), out, e);
-		if (rc != 0)
-			return err_prefix(e, "domain name");
+		if (rc != 0) {
+			err_prefix(e, "domain name");
+			return rc;
+		}
 		start = i + 1;
 	}
 	if (name.len > 0 && name.p[name.len - 1] == '.' && buf_putc(out, '.') != 0)

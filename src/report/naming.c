@@ -143,8 +143,10 @@ put_host(const char *name, struct buf *out, struct err *e, const char *what)
 	if (name == NULL || name[0] == '\0')
 		return err_set(e, ERR_INVALID, "%s: empty name", what);
 	rc = idna_to_ascii(span_cstr(name), out, e);
-	if (rc != 0)
-		return err_prefix(e, "%s", what);
+	if (rc != 0) {
+		err_prefix(e, "%s", what);
+		return rc;
+	}
 	if (out->len > before && out->data[out->len - 1] == '.')
 		out->len--; /* absolute name */
 	for (size_t i = before; i < out->len; i++) {

@@ -244,8 +244,10 @@ report_policy_add_mx_host(struct report_policy *p, const char *mx, struct err *e
 {
 	char *d = domain_alabels(mx, e);
 
-	if (d == NULL)
-		return err_prefix(e, "mx-host");
+	if (d == NULL) {
+		err_prefix(e, "mx-host");
+		return ERR_INVALID;
+	}
 	strv_push(&p->mx_hosts, &p->n_mx_hosts, d);
 	return 0;
 }

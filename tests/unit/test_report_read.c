@@ -439,6 +439,15 @@ static const struct quirk_case {
 	            "\"g\xc3\xb6pher.test\",\"policy-string\":\"version: STSv1\"},\"summary\":{"
 	            "\"total-successful-session-count\":1,\"total-failure-session-count\":0}}]}",
 	  Q(POLICY_DOMAIN_ULABEL) | Q(POLICY_STRING_STRING) },
+	{ "U-label domain that cannot be encoded: kept as sent (fuzz finding)",
+	  MINI_HEAD
+	  "\"organization-name\":\"o\",\"contact-info\":\"a@b\",\"report-id\":\"x\","
+	  "\"policies\":[{\"policy\":{\"policy-type\":\"no-policy-found\",\"policy-domain\":"
+	  "\"\xc3\xa4"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.pet\"},"
+	  "\"summary\":{\"total-successful-session-count\":1,"
+	  "\"total-failure-session-count\":0}}]}",
+	  Q(POLICY_DOMAIN_ULABEL) },
 	{ "contact-info missing",
 	  MINI_HEAD
 	  "\"organization-name\":\"o\",\"report-id\":\"x\","
@@ -472,6 +481,12 @@ test_quirks(void **state)
 	assert_string_equal(r->policies[0]->domain, "xn--gpher-jua.test");
 	assert_int_equal(r->start, 1459468800);
 	assert_int_equal(r->end, 1459468800 + 86399);
+	report_free(r);
+	assert_int_equal(report_read(span_cstr(quirky[4].json), NULL, &r, &e), 0);
+	assert_string_equal(
+	        r->policies[0]->domain,
+	        "\xc3\xa4"
+	        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.pet");
 	report_free(r);
 	assert_int_equal(report_read(span_cstr(quirky[2].json), NULL, &r, &e), 0);
 	assert_int_equal(r->start, 1459468800);       /* 02:00+02:00 is midnight UTC */

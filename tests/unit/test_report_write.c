@@ -225,6 +225,14 @@ test_idna(void **state)
 	assert_int_equal(idna_to_ascii(span_cstr("a..b"), &out, &e), ERR_INVALID);
 	assert_string_equal(e.msg, "domain name: empty label");
 	assert_int_equal(idna_to_ascii(span_cstr("\xff.com"), &out, &e), ERR_INVALID);
+	/* a label too long after encoding fails also without an err (fuzz finding) */
+	buf_reset(&out);
+	assert_int_equal(
+	        idna_to_ascii(span_cstr("\xc3\xa4"
+	                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                                "aaaaaaaaaaa.pet"),
+	                      &out, NULL),
+	        ERR_INVALID);
 	assert_string_equal(e.msg, "domain name is not valid UTF-8");
 	buf_clear(&out);
 	/* the constructor converts a U-label policy domain, and refuses bad UTF-8 */
