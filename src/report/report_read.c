@@ -2,8 +2,10 @@
  * report_read.c - the tolerant reader of received RFC 8460 reports.
  *
  * RFC 8460 section 4.4 (schema), I-JSON (RFC 7493: UTF-8, no duplicate names), and the
- * real-sender quirks of rfc8460-digest.md section 14.  jansson parses in strict mode
- * (duplicate keys and invalid UTF-8 rejected); then the tree is walked under our caps.
+ * real-sender quirks of rfc8460-digest.md section 14.  rjson.c parses in strict mode
+ * (duplicate keys and invalid UTF-8 rejected, nesting capped; as strict as jansson with
+ * JSON_REJECT_DUPLICATES, which fuzz_report checks), then the tree is walked under our
+ * caps.
  * What a receiver can still use is accepted with named quirk flags; what cannot be a
  * report (not JSON, no policies, no usable date range, wrong member types) is rejected
  * with a message led by the JSON path.  Thread-safe (no shared state).
@@ -11,13 +13,13 @@
 #include "report/report.h"
 
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report/idna.h"
+#include "report/rjson.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -75,33 +77,33 @@ path_key(struct rd *rd, const char *key)
 
 /* A short readable rendering of a JSON value for "got X". */
 static void
-describe(const json_t *v, char *out, size_t cap)
+describe(const struct rjson *v, char *out, size_t cap)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
+	switch (v->type) {
+	case RJSON_OBJECT:
 		snprintf(out, cap, "an object");
 		break;
-	case JSON_ARRAY:
+	case RJSON_ARRAY:
 		snprintf(out, cap, "an array");
 		break;
-	case JSON_INTEGER:
-		snprintf(out, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	case RJSON_INT:
+		snprintf(out, cap, "%" PRId64, v->u.i);
 		break;
-	case JSON_REAL:
-		snprintf(out, cap, "%.17g", json_real_value(v));
+	case RJSON_REAL:
+		snprintf(out, cap, "%.17g", v->u.d);
 		break;
-	case JSON_TRUE:
+	case RJSON_TRUE:
 		snprintf(out, cap, "true");
 		break;
-	case JSON_FALSE:
+	case RJSON_FALSE:
 		snprintf(out, cap, "false");
 		break;
-	case JSON_NULL:
+	case RJSON_NULL:
 		snprintf(out, cap, "null");
 		break;
-	case JSON_STRING: {
-		const char *s = json_string_value(v);
-		size_t n = json_string_length(v), o = 0;
+	case RJSON_STRING: {
+		const char *s = v->u.s;
+		size_t n = v->n, o = 0;
 		out[o++] = '"';
 		for (size_t i = 0; i < n && o + 8 < cap; i++) {
 			unsigned char c = (unsigned char)s[i];
@@ -121,7 +123,7 @@ describe(const json_t *v, char *out, size_t cap)
 }
 
 static int
-fail_got(struct rd *rd, const char *what, const json_t *got)
+fail_got(struct rd *rd, const char *what, const struct rjson *got)
 {
 	char d[128];
 
@@ -149,13 +151,10 @@ fail(struct rd *rd, int code, const char *fmt, ...)
 
 /* Sets the unknown-member quirk when obj has a key outside known[]. */
 static void
-check_members(struct rd *rd, json_t *obj, const char *const *known)
+check_members(struct rd *rd, const struct rjson *obj, const char *const *known)
 {
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(obj, key, v)
-	{
+	for (size_t i = 0; i < obj->n; i++) {
+		const char *key = obj->u.o[i].key;
 		bool found = false;
 		for (const char *const *k = known; *k; k++) {
 			if (strcmp(*k, key) == 0) {
@@ -177,30 +176,30 @@ enum { OPT_ABSENT = 0, OPT_NULL = 1, OPT_EMPTY = 2, OPT_VALUE = 3 };
  * OPT_VALUE, or a negative error code when the member is neither string nor null.
  */
 static int
-opt_string(struct rd *rd, json_t *obj, const char *key, char **out)
+opt_string(struct rd *rd, const struct rjson *obj, const char *key, char **out)
 {
-	json_t *v = json_object_get(obj, key);
+	const struct rjson *v = rjson_get(obj, key);
 
 	*out = NULL;
 	if (v == NULL)
 		return OPT_ABSENT;
-	if (json_is_null(v))
+	if ((v->type == RJSON_NULL))
 		return OPT_NULL;
-	if (!json_is_string(v)) {
+	if (!(v->type == RJSON_STRING)) {
 		size_t old = path_key(rd, key);
 		int rc = fail_got(rd, "a string", v);
 		path_pop(rd, old);
 		return rc;
 	}
-	if (json_string_length(v) == 0)
+	if (v->n == 0)
 		return OPT_EMPTY;
-	*out = xstrdup(json_string_value(v));
+	*out = xstrdup(v->u.s);
 	return OPT_VALUE;
 }
 
 /* An optional field: null and "" read as absent, recorded as quirks. */
 static int
-field_string(struct rd *rd, json_t *obj, const char *key, char **out)
+field_string(struct rd *rd, const struct rjson *obj, const char *key, char **out)
 {
 	int rc = opt_string(rd, obj, key, out);
 
@@ -216,30 +215,30 @@ field_string(struct rd *rd, json_t *obj, const char *key, char **out)
  * reads as 0).
  */
 static int
-count_member(struct rd *rd, json_t *obj, const char *key, uint64_t *out, bool *present)
+count_member(struct rd *rd, const struct rjson *obj, const char *key, uint64_t *out, bool *present)
 {
-	json_t *v = json_object_get(obj, key);
+	const struct rjson *v = rjson_get(obj, key);
 
 	*out = 0;
 	*present = v != NULL;
 	if (v == NULL)
 		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+	if (!(v->type == RJSON_INT) || v->u.i < 0) {
 		size_t old = path_key(rd, key);
 		int rc = fail_got(rd, "a non-negative integer", v);
 		path_pop(rd, old);
 		return rc;
 	}
-	*out = (uint64_t)json_integer_value(v);
+	*out = (uint64_t)v->u.i;
 	return 0;
 }
 
 /* ------------------------------------------------------------------ dates */
 
 static int
-read_date(struct rd *rd, json_t *range, const char *key, int64_t *out)
+read_date(struct rd *rd, const struct rjson *range, const char *key, int64_t *out)
 {
-	json_t *v = json_object_get(range, key);
+	const struct rjson *v = rjson_get(range, key);
 	struct time_parsed tp;
 	size_t old = path_key(rd, key);
 	int rc = 0;
@@ -248,11 +247,11 @@ read_date(struct rd *rd, json_t *range, const char *key, int64_t *out)
 		rc = fail(rd, ERR_INVALID, "missing");
 		goto out;
 	}
-	if (!json_is_string(v)) {
+	if (!(v->type == RJSON_STRING)) {
 		rc = fail_got(rd, "an RFC 3339 date-time string", v);
 		goto out;
 	}
-	struct span s = span_make(json_string_value(v), json_string_length(v));
+	struct span s = span_make(v->u.s, v->n);
 	if (time_parse_rfc3339(s, TIME_PARSE_ALLOW_NO_TZ | TIME_PARSE_ALLOW_SPACE, &tp) != 0) {
 		rc = fail_got(rd, "an RFC 3339 date-time", v);
 		goto out;
@@ -272,9 +271,9 @@ out:
 }
 
 static int
-read_range(struct rd *rd, json_t *root, struct report *r)
+read_range(struct rd *rd, const struct rjson *root, struct report *r)
 {
-	json_t *range = json_object_get(root, "date-range");
+	const struct rjson *range = rjson_get(root, "date-range");
 	size_t old = path_key(rd, "date-range");
 	int rc = 0;
 
@@ -282,7 +281,7 @@ read_range(struct rd *rd, json_t *root, struct report *r)
 		rc = fail(rd, ERR_INVALID, "missing (a report covers a date range)");
 		goto out;
 	}
-	if (!json_is_object(range)) {
+	if (!(range->type == RJSON_OBJECT)) {
 		rc = fail_got(rd, "an object", range);
 		goto out;
 	}
@@ -315,15 +314,15 @@ out:
 /* ------------------------------------------------------------------ policies */
 
 static int
-read_strv(struct rd *rd, json_t *arr, char ***v, size_t *n)
+read_strv(struct rd *rd, const struct rjson *arr, char ***v, size_t *n)
 {
-	size_t count = json_array_size(arr);
+	size_t count = arr->n;
 
 	if (count > rd->caps->max_strings)
 		return fail(rd, ERR_TOOBIG, "more than %zu entries", rd->caps->max_strings);
 	for (size_t i = 0; i < count; i++) {
-		json_t *s = json_array_get(arr, i);
-		if (!json_is_string(s)) {
+		const struct rjson *s = (&arr->u.a[i]);
+		if (!(s->type == RJSON_STRING)) {
 			size_t old = path_push(rd, "[%zu]", i);
 			int rc = fail_got(rd, "a string", s);
 			path_pop(rd, old);
@@ -332,7 +331,7 @@ read_strv(struct rd *rd, json_t *arr, char ***v, size_t *n)
 	}
 	*v = xcalloc(count ? count : 1, sizeof(**v));
 	for (size_t i = 0; i < count; i++)
-		(*v)[i] = xstrdup(json_string_value(json_array_get(arr, i)));
+		(*v)[i] = xmemdup(arr->u.a[i].u.s, arr->u.a[i].n + 1);
 	*n = count;
 	return 0;
 }
@@ -351,44 +350,47 @@ unpack_json_array_strings(struct rd *rd, struct report_policy *p)
 {
 	if (p->n_strings != 1 || p->strings[0][0] != '[')
 		return;
-	json_t *arr = json_loads(p->strings[0], JSON_REJECT_DUPLICATES, NULL);
-	size_t count = json_array_size(arr);
-	if (arr == NULL || !json_is_array(arr) || count == 0 || count > rd->caps->max_strings)
+	struct rjson_doc doc;
+	if (rjson_parse(span_cstr(p->strings[0]), 2, &doc, NULL) != 0)
+		return;
+	const struct rjson *arr = &doc.root;
+	size_t count = arr->n;
+	if (arr->type != RJSON_ARRAY || count == 0 || count > rd->caps->max_strings)
 		goto out;
 	for (size_t i = 0; i < count; i++)
-		if (!json_is_string(json_array_get(arr, i)))
+		if (arr->u.a[i].type != RJSON_STRING)
 			goto out;
 	strv_free(p->strings, p->n_strings);
 	p->strings = xcalloc(count, sizeof(*p->strings));
 	for (size_t i = 0; i < count; i++)
-		p->strings[i] = xstrdup(json_string_value(json_array_get(arr, i)));
+		p->strings[i] = xmemdup(arr->u.a[i].u.s, arr->u.a[i].n + 1);
 	p->n_strings = count;
 	rd->quirks |= REPORT_QUIRK_POLICY_STRING_JSON_ARRAY;
 out:
-	json_decref(arr);
+	rjson_free(&doc);
 }
 
 static int
-read_policy_strings(struct rd *rd, json_t *pol, struct report_policy *p)
+read_policy_strings(struct rd *rd, const struct rjson *pol, struct report_policy *p)
 {
-	json_t *v = json_object_get(pol, "policy-string");
+	const struct rjson *v = rjson_get(pol, "policy-string");
 	size_t old = path_key(rd, "policy-string");
 	int rc = 0;
 
 	if (v == NULL) {
 		if (p->type == REPORT_POLICY_STS || p->type == REPORT_POLICY_TLSA)
 			rd->quirks |= REPORT_QUIRK_POLICY_STRING_MISSING;
-	} else if (json_is_null(v)) {
+	} else if ((v->type == RJSON_NULL)) {
 		rd->quirks |= REPORT_QUIRK_NULL_FIELD;
-	} else if (json_is_string(v)) {
+	} else if ((v->type == RJSON_STRING)) {
 		rd->quirks |= REPORT_QUIRK_POLICY_STRING_STRING;
 		p->strings = xcalloc(1, sizeof(*p->strings));
-		p->strings[0] = xstrdup(json_string_value(v));
+		p->strings[0] = xstrdup(v->u.s);
 		p->n_strings = 1;
-	} else if (!json_is_array(v)) {
+	} else if (!(v->type == RJSON_ARRAY)) {
 		rc = fail_got(rd, "an array of strings", v);
 	} else {
-		if (json_array_size(v) == 0)
+		if (v->n == 0)
 			rd->quirks |= REPORT_QUIRK_EMPTY_ARRAY;
 		rc = read_strv(rd, v, &p->strings, &p->n_strings);
 	}
@@ -405,29 +407,29 @@ read_policy_strings(struct rd *rd, json_t *pol, struct report_policy *p)
 }
 
 static int
-read_mx_hosts(struct rd *rd, json_t *pol, struct report_policy *p)
+read_mx_hosts(struct rd *rd, const struct rjson *pol, struct report_policy *p)
 {
-	json_t *v = json_object_get(pol, "mx-host");
+	const struct rjson *v = rjson_get(pol, "mx-host");
 	size_t old = path_key(rd, "mx-host");
 	int rc = 0;
 
 	if (v == NULL) {
 		/* effectively optional */
-	} else if (json_is_null(v)) {
+	} else if ((v->type == RJSON_NULL)) {
 		rd->quirks |= REPORT_QUIRK_NULL_FIELD;
-	} else if (json_is_string(v)) {
+	} else if ((v->type == RJSON_STRING)) {
 		rd->quirks |= REPORT_QUIRK_MX_HOST_STRING;
-		if (json_string_length(v) == 0) {
+		if (v->n == 0) {
 			rd->quirks |= REPORT_QUIRK_EMPTY_OPTIONAL_FIELD;
 		} else {
 			p->mx_hosts = xcalloc(1, sizeof(*p->mx_hosts));
-			p->mx_hosts[0] = xstrdup(json_string_value(v));
+			p->mx_hosts[0] = xstrdup(v->u.s);
 			p->n_mx_hosts = 1;
 		}
-	} else if (!json_is_array(v)) {
+	} else if (!(v->type == RJSON_ARRAY)) {
 		rc = fail_got(rd, "an array of strings", v);
 	} else {
-		if (json_array_size(v) == 0)
+		if (v->n == 0)
 			rd->quirks |= REPORT_QUIRK_EMPTY_ARRAY;
 		rc = read_strv(rd, v, &p->mx_hosts, &p->n_mx_hosts);
 	}
@@ -436,12 +438,13 @@ read_mx_hosts(struct rd *rd, json_t *pol, struct report_policy *p)
 }
 
 static int
-read_policy_object(struct rd *rd, json_t *pol, struct report *r, struct report_policy **pp)
+read_policy_object(struct rd *rd, const struct rjson *pol, struct report *r,
+                   struct report_policy **pp)
 {
 	char *type = NULL, *domain = NULL;
 	int rc;
 
-	if (!json_is_object(pol))
+	if (!(pol->type == RJSON_OBJECT))
 		return fail_got(rd, "an object", pol);
 	check_members(rd, pol,
 	              (const char *const[]){ "policy-type", "policy-string", "policy-domain",
@@ -482,13 +485,13 @@ read_policy_object(struct rd *rd, json_t *pol, struct report *r, struct report_p
 }
 
 static int
-read_failure(struct rd *rd, json_t *fo, struct report_failure *f)
+read_failure(struct rd *rd, const struct rjson *fo, struct report_failure *f)
 {
 	char *rt = NULL;
 	bool present;
 	int rc;
 
-	if (!json_is_object(fo))
+	if (!(fo->type == RJSON_OBJECT))
 		return fail_got(rd, "an object", fo);
 	check_members(rd, fo,
 	              (const char *const[]){ "result-type", "sending-mta-ip",
@@ -496,15 +499,15 @@ read_failure(struct rd *rd, json_t *fo, struct report_failure *f)
 	                                     "receiving-ip", "failed-session-count",
 	                                     "additional-information", "failure-reason-code",
 	                                     "failure-error-code", "additional-info-uri", NULL });
-	json_t *v = json_object_get(fo, "result-type");
-	if (v == NULL || !json_is_string(v) || json_string_length(v) == 0) {
+	const struct rjson *v = rjson_get(fo, "result-type");
+	if (v == NULL || !(v->type == RJSON_STRING) || v->n == 0) {
 		size_t old = path_key(rd, "result-type");
 		rc = v == NULL ? fail(rd, ERR_INVALID, "missing")
 		               : fail_got(rd, "a result type string", v);
 		path_pop(rd, old);
 		return rc;
 	}
-	rt = xstrdup(json_string_value(v));
+	rt = xstrdup(v->u.s);
 	f->result_type = report_result_type_lookup(span_cstr(rt));
 	if (f->result_type == REPORT_RESULT_UNKNOWN) {
 		rd->quirks |= REPORT_QUIRK_UNKNOWN_RESULT_TYPE;
@@ -531,13 +534,13 @@ read_failure(struct rd *rd, json_t *fo, struct report_failure *f)
 		return rc;
 	if (f->sending_mta_ip == NULL || f->receiving_mx_hostname == NULL)
 		rd->quirks |= REPORT_QUIRK_FAILURE_FIELD_MISSING;
-	if (json_object_get(fo, "failure-error-code") != NULL) {
+	if (rjson_get(fo, "failure-error-code") != NULL) {
 		rd->quirks |= REPORT_QUIRK_FAILURE_ERROR_CODE_KEY;
 		if (f->failure_reason_code == NULL &&
 		    (rc = field_string(rd, fo, "failure-error-code", &f->failure_reason_code)) != 0)
 			return rc;
 	}
-	if (json_object_get(fo, "additional-info-uri") != NULL) {
+	if (rjson_get(fo, "additional-info-uri") != NULL) {
 		rd->quirks |= REPORT_QUIRK_ADDITIONAL_INFO_URI_KEY;
 		if (f->additional_information == NULL &&
 		    (rc = field_string(rd, fo, "additional-info-uri",
@@ -560,23 +563,23 @@ failure_free_members(struct report_failure *f)
 }
 
 static int
-read_failures(struct rd *rd, json_t *po, struct report_policy *p)
+read_failures(struct rd *rd, const struct rjson *po, struct report_policy *p)
 {
-	json_t *arr = json_object_get(po, "failure-details");
+	const struct rjson *arr = rjson_get(po, "failure-details");
 	size_t old = path_key(rd, "failure-details");
 	uint64_t sum = 0;
 	int rc = 0;
 
-	if (arr == NULL || json_is_null(arr)) {
+	if (arr == NULL || (arr->type == RJSON_NULL)) {
 		if (arr != NULL)
 			rd->quirks |= REPORT_QUIRK_NULL_FIELD;
 		goto sum;
 	}
-	if (!json_is_array(arr)) {
+	if (!(arr->type == RJSON_ARRAY)) {
 		rc = fail_got(rd, "an array", arr);
 		goto out;
 	}
-	size_t n = json_array_size(arr);
+	size_t n = arr->n;
 	if (n == 0)
 		rd->quirks |= REPORT_QUIRK_EMPTY_ARRAY;
 	if (n > rd->caps->max_failure_details - rd->n_failures) {
@@ -590,7 +593,7 @@ read_failures(struct rd *rd, json_t *po, struct report_policy *p)
 	for (size_t i = 0; i < n; i++) {
 		struct report_failure f = { 0 };
 		size_t o = path_push(rd, "[%zu]", i);
-		rc = read_failure(rd, json_array_get(arr, i), &f);
+		rc = read_failure(rd, (&arr->u.a[i]), &f);
 		path_pop(rd, o);
 		if (rc != 0) {
 			failure_free_members(&f);
@@ -609,9 +612,9 @@ out:
 }
 
 static int
-read_summary(struct rd *rd, json_t *po, struct report_policy *p)
+read_summary(struct rd *rd, const struct rjson *po, struct report_policy *p)
 {
-	json_t *sum = json_object_get(po, "summary");
+	const struct rjson *sum = rjson_get(po, "summary");
 	size_t old = path_key(rd, "summary");
 	bool ok_present, fail_present;
 	int rc;
@@ -620,7 +623,7 @@ read_summary(struct rd *rd, json_t *po, struct report_policy *p)
 		rc = fail(rd, ERR_INVALID, "missing");
 		goto out;
 	}
-	if (!json_is_object(sum)) {
+	if (!(sum->type == RJSON_OBJECT)) {
 		rc = fail_got(rd, "an object", sum);
 		goto out;
 	}
@@ -639,9 +642,9 @@ out:
 }
 
 static int
-read_policies(struct rd *rd, json_t *root, struct report *r)
+read_policies(struct rd *rd, const struct rjson *root, struct report *r)
 {
-	json_t *arr = json_object_get(root, "policies");
+	const struct rjson *arr = rjson_get(root, "policies");
 	size_t old = path_key(rd, "policies");
 	int rc = 0;
 
@@ -649,11 +652,11 @@ read_policies(struct rd *rd, json_t *root, struct report *r)
 		rc = fail(rd, ERR_INVALID, "missing (a report has at least one policy)");
 		goto out;
 	}
-	if (!json_is_array(arr)) {
+	if (!(arr->type == RJSON_ARRAY)) {
 		rc = fail_got(rd, "an array", arr);
 		goto out;
 	}
-	size_t n = json_array_size(arr);
+	size_t n = arr->n;
 	if (n == 0) {
 		rc = fail(rd, ERR_INVALID, "empty (a report has at least one policy)");
 		goto out;
@@ -666,16 +669,16 @@ read_policies(struct rd *rd, json_t *root, struct report *r)
 	r->policies = xcalloc(n, sizeof(*r->policies));
 	r->cap_policies = n;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		json_t *po = json_array_get(arr, i);
+		const struct rjson *po = (&arr->u.a[i]);
 		struct report_policy *p = NULL;
 		size_t o = path_push(rd, "[%zu]", i);
-		if (!json_is_object(po)) {
+		if (!(po->type == RJSON_OBJECT)) {
 			rc = fail_got(rd, "an object", po);
 		} else {
 			check_members(rd, po,
 			              (const char *const[]){ "policy", "summary", "failure-details",
 			                                     NULL });
-			json_t *pol = json_object_get(po, "policy");
+			const struct rjson *pol = rjson_get(po, "policy");
 			size_t o2 = path_key(rd, "policy");
 			if (pol == NULL)
 				rc = fail(rd, ERR_INVALID, "missing");
@@ -696,45 +699,9 @@ out:
 
 /* ------------------------------------------------------------------ top level */
 
-static unsigned
-depth_of(json_t *v, unsigned limit)
-{
-	unsigned best = 0;
-
-	if (limit == 0)
-		return 1;
-	if (json_is_object(v)) {
-		const char *k;
-		json_t *c;
-		json_object_foreach(v, k, c)
-		{
-			unsigned d = depth_of(c, limit - 1);
-			if (d > best)
-				best = d;
-			if (best >= limit)
-				break;
-		}
-		return best + 1;
-	}
-	if (json_is_array(v)) {
-		size_t i;
-		json_t *c;
-		json_array_foreach(v, i, c)
-		{
-			unsigned d = depth_of(c, limit - 1);
-			if (d > best)
-				best = d;
-			if (best >= limit)
-				break;
-		}
-		return best + 1;
-	}
-	return 0;
-}
-
 static int
-read_top_string(struct rd *rd, json_t *root, const char *key, char **out, uint64_t quirk_missing,
-                uint64_t quirk_null)
+read_top_string(struct rd *rd, const struct rjson *root, const char *key, char **out,
+                uint64_t quirk_missing, uint64_t quirk_null)
 {
 	int rc = opt_string(rd, root, key, out);
 
@@ -756,7 +723,6 @@ report_read(struct span json, const struct report_caps *caps, struct report **ou
 {
 	struct report_caps defaults;
 	struct rd rd = { .e = e };
-	json_error_t jerr;
 	struct report *r = NULL;
 	int rc;
 
@@ -769,16 +735,12 @@ report_read(struct span json, const struct report_caps *caps, struct report **ou
 	if (json.len > caps->max_input)
 		return err_set(e, ERR_TOOBIG, "report: %zu bytes, more than the cap of %zu bytes",
 		               json.len, caps->max_input);
-	json_t *root = json_loadb(json.p, json.len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		return err_set(e, ERR_INVALID, "not JSON: %s (line %d, column %d)", jerr.text,
-		               jerr.line, jerr.column);
-	if (depth_of(root, caps->max_depth + 1) > caps->max_depth) {
-		rc = err_set(e, ERR_TOOBIG, "report: JSON nested deeper than %u levels",
-		             caps->max_depth);
-		goto out;
-	}
-	if (!json_is_object(root)) {
+	struct rjson_doc doc;
+	rc = rjson_parse(json, caps->max_depth, &doc, e);
+	if (rc != 0)
+		return rc;
+	const struct rjson *root = &doc.root;
+	if (!(root->type == RJSON_OBJECT)) {
 		rc = fail_got(&rd, "a JSON object", root);
 		goto out;
 	}
@@ -800,6 +762,6 @@ report_read(struct span json, const struct report_caps *caps, struct report **ou
 	r = NULL;
 out:
 	report_free(r);
-	json_decref(root);
+	rjson_free(&doc);
 	return rc;
 }

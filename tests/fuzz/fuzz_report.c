@@ -2,13 +2,17 @@
  * fuzz_report.c - libFuzzer harness: the tolerant report reader, then the writer, the
  * size function, the strict validator and a second read of our own output.
  *
- * Invariants checked: an accepted report writes to JSON whose length equals
- * report_json_size(); that JSON is accepted again and gives an equal model.
+ * Invariants checked: our JSON parser (rjson) accepts exactly what jansson accepts
+ * with JSON_REJECT_DUPLICATES (differential check; nesting past our cap aside); an
+ * accepted report writes to JSON whose length equals report_json_size(); that JSON is
+ * accepted again and gives an equal model.
  */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "report/report.h"
+#include "report/rjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,6 +25,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf out;
 	size_t n = 0;
 
+	struct rjson_doc doc;
+	int prc = rjson_parse(span_make(data, size), 64, &doc, &e);
+	rjson_free(&doc);
+	if (prc != ERR_TOOBIG) {
+		json_error_t je;
+		json_t *j = json_loadb((const char *)data, size,
+		                       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+		if ((j != NULL) != (prc == 0))
+			abort();
+		json_decref(j);
+	}
 	report_caps_default(&caps);
 	caps.max_input = 1 << 20;
 	if (report_read(span_make(data, size), &caps, &r, &e) != 0)

@@ -37,7 +37,7 @@ check "validate: any rejected exits 1" 1 "$B/tlsrpt" report validate "$T/report.
 	"$T/not-a-report.json.gz" "$T/empty.eml" "$T/message.txt" "$T/missing.json"
 same "validate: rejections name the reason" "$T/out" <<EOF
 $T/report.json: accepted
-$T/not-a-report.json.gz: rejected: not JSON: '[' or '{' expected near 'garbage' (line 1, column 7)
+$T/not-a-report.json.gz: rejected: not JSON: invalid token (line 1, column 1)
 $T/empty.eml: rejected: e-mail messages are not supported yet
 $T/message.txt: rejected: e-mail messages are not supported yet
 $T/missing.json: rejected: cannot open: No such file or directory
