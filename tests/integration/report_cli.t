@@ -3,7 +3,8 @@
 # by content, e-mail messages refused clearly, the readable summary, usage errors.
 B=${B:-build}
 SHARED=${SHARED:-../shared}
-T=${TLSRPT_TEST_TMP:-/tmp}
+T=${TLSRPT_TEST_TMP:-/tmp}/report_cli.$$
+mkdir -p "$T"
 C=$SHARED/corpus
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }

@@ -6,7 +6,8 @@
 # tests/integration/report_golden.t
 B=${B:-build}
 SHARED=${SHARED:-../shared}
-T=${TLSRPT_TEST_TMP:-/tmp}
+T=${TLSRPT_TEST_TMP:-/tmp}/report_golden.$$
+mkdir -p "$T"
 top=$(pwd)
 data=$top/tests/data/report
 tlsrpt=$top/$B/tlsrpt
