@@ -38,7 +38,7 @@ struct rjson {
 	union {
 		int64_t i;
 		double d;
-		const char *s;               /* NUL-terminated UTF-8 (no NUL inside) */
+		const char *s;                /* NUL-terminated UTF-8 (no NUL inside) */
 		const struct rjson *a;        /* n elements */
 		const struct rjson_member *o; /* n members, in document order */
 	} u;

@@ -283,8 +283,7 @@ static const struct bad_case {
 	int want_rc;
 	const char *want_msg;
 } bad[] = {
-	{ "not json", "hello", ERR_INVALID,
-	  "not JSON: invalid token (line 1, column 1)" },
+	{ "not json", "hello", ERR_INVALID, "not JSON: invalid token (line 1, column 1)" },
 	{ "array at top", "[]", ERR_INVALID, "report: expected a JSON object, got an array" },
 	{ "duplicate key", "{\"report-id\":\"a\",\"report-id\":\"b\"}", ERR_INVALID,
 	  "not JSON: duplicate member name \"report-id\" (line 1, column 1)" },
@@ -375,7 +374,8 @@ static const struct bad_case {
 	  ERR_INVALID,
 	  "policies[0].failure-details[0].receiving-ip: expected a string, got an array" },
 	{ "top-level scalar", "5", ERR_INVALID, "report: expected a JSON object, got 5" },
-	{ "trailing data", "{} {}", ERR_INVALID, "not JSON: end of input expected (line 1, column 4)" },
+	{ "trailing data", "{} {}", ERR_INVALID,
+	  "not JSON: end of input expected (line 1, column 4)" },
 	{ "contact-info a number", "{\"contact-info\":5}", ERR_INVALID,
 	  "contact-info: expected a string, got 5" },
 	{ "deep nesting", "{\"x\":[[[[[[[[[[[[[[1]]]]]]]]]]]]]]}", ERR_TOOBIG,
