@@ -434,7 +434,7 @@ parse_object(struct parser *ps, struct rjson *out)
 		}
 	}
 	size_t n = ps->n_mems - base;
-	const struct rjson_member *dup = find_duplicate(ps->mems + base, n);
+	const struct rjson_member *dup = n > 1 ? find_duplicate(ps->mems + base, n) : NULL;
 	if (dup != NULL) {
 		char what[96];
 		snprintf(what, sizeof(what), "duplicate member name \"%.40s\"", dup->key);
