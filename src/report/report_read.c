@@ -183,9 +183,9 @@ opt_string(struct rd *rd, const struct rjson *obj, const char *key, char **out)
 	*out = NULL;
 	if (v == NULL)
 		return OPT_ABSENT;
-	if ((v->type == RJSON_NULL))
+	if (v->type == RJSON_NULL)
 		return OPT_NULL;
-	if (!(v->type == RJSON_STRING)) {
+	if (v->type != RJSON_STRING) {
 		size_t old = path_key(rd, key);
 		int rc = fail_got(rd, "a string", v);
 		path_pop(rd, old);
@@ -223,7 +223,7 @@ count_member(struct rd *rd, const struct rjson *obj, const char *key, uint64_t *
 	*present = v != NULL;
 	if (v == NULL)
 		return 0;
-	if (!(v->type == RJSON_INT) || v->u.i < 0) {
+	if (v->type != RJSON_INT || v->u.i < 0) {
 		size_t old = path_key(rd, key);
 		int rc = fail_got(rd, "a non-negative integer", v);
 		path_pop(rd, old);
@@ -247,7 +247,7 @@ read_date(struct rd *rd, const struct rjson *range, const char *key, int64_t *ou
 		rc = fail(rd, ERR_INVALID, "missing");
 		goto out;
 	}
-	if (!(v->type == RJSON_STRING)) {
+	if (v->type != RJSON_STRING) {
 		rc = fail_got(rd, "an RFC 3339 date-time string", v);
 		goto out;
 	}
@@ -281,7 +281,7 @@ read_range(struct rd *rd, const struct rjson *root, struct report *r)
 		rc = fail(rd, ERR_INVALID, "missing (a report covers a date range)");
 		goto out;
 	}
-	if (!(range->type == RJSON_OBJECT)) {
+	if (range->type != RJSON_OBJECT) {
 		rc = fail_got(rd, "an object", range);
 		goto out;
 	}
@@ -321,8 +321,8 @@ read_strv(struct rd *rd, const struct rjson *arr, char ***v, size_t *n)
 	if (count > rd->caps->max_strings)
 		return fail(rd, ERR_TOOBIG, "more than %zu entries", rd->caps->max_strings);
 	for (size_t i = 0; i < count; i++) {
-		const struct rjson *s = (&arr->u.a[i]);
-		if (!(s->type == RJSON_STRING)) {
+		const struct rjson *s = &arr->u.a[i];
+		if (s->type != RJSON_STRING) {
 			size_t old = path_push(rd, "[%zu]", i);
 			int rc = fail_got(rd, "a string", s);
 			path_pop(rd, old);
@@ -380,14 +380,14 @@ read_policy_strings(struct rd *rd, const struct rjson *pol, struct report_policy
 	if (v == NULL) {
 		if (p->type == REPORT_POLICY_STS || p->type == REPORT_POLICY_TLSA)
 			rd->quirks |= REPORT_QUIRK_POLICY_STRING_MISSING;
-	} else if ((v->type == RJSON_NULL)) {
+	} else if (v->type == RJSON_NULL) {
 		rd->quirks |= REPORT_QUIRK_NULL_FIELD;
-	} else if ((v->type == RJSON_STRING)) {
+	} else if (v->type == RJSON_STRING) {
 		rd->quirks |= REPORT_QUIRK_POLICY_STRING_STRING;
 		p->strings = xcalloc(1, sizeof(*p->strings));
 		p->strings[0] = xstrdup(v->u.s);
 		p->n_strings = 1;
-	} else if (!(v->type == RJSON_ARRAY)) {
+	} else if (v->type != RJSON_ARRAY) {
 		rc = fail_got(rd, "an array of strings", v);
 	} else {
 		if (v->n == 0)
@@ -415,9 +415,9 @@ read_mx_hosts(struct rd *rd, const struct rjson *pol, struct report_policy *p)
 
 	if (v == NULL) {
 		/* effectively optional */
-	} else if ((v->type == RJSON_NULL)) {
+	} else if (v->type == RJSON_NULL) {
 		rd->quirks |= REPORT_QUIRK_NULL_FIELD;
-	} else if ((v->type == RJSON_STRING)) {
+	} else if (v->type == RJSON_STRING) {
 		rd->quirks |= REPORT_QUIRK_MX_HOST_STRING;
 		if (v->n == 0) {
 			rd->quirks |= REPORT_QUIRK_EMPTY_OPTIONAL_FIELD;
@@ -426,7 +426,7 @@ read_mx_hosts(struct rd *rd, const struct rjson *pol, struct report_policy *p)
 			p->mx_hosts[0] = xstrdup(v->u.s);
 			p->n_mx_hosts = 1;
 		}
-	} else if (!(v->type == RJSON_ARRAY)) {
+	} else if (v->type != RJSON_ARRAY) {
 		rc = fail_got(rd, "an array of strings", v);
 	} else {
 		if (v->n == 0)
@@ -444,7 +444,7 @@ read_policy_object(struct rd *rd, const struct rjson *pol, struct report *r,
 	char *type = NULL, *domain = NULL;
 	int rc;
 
-	if (!(pol->type == RJSON_OBJECT))
+	if (pol->type != RJSON_OBJECT)
 		return fail_got(rd, "an object", pol);
 	check_members(rd, pol,
 	              (const char *const[]){ "policy-type", "policy-string", "policy-domain",
@@ -491,7 +491,7 @@ read_failure(struct rd *rd, const struct rjson *fo, struct report_failure *f)
 	bool present;
 	int rc;
 
-	if (!(fo->type == RJSON_OBJECT))
+	if (fo->type != RJSON_OBJECT)
 		return fail_got(rd, "an object", fo);
 	check_members(rd, fo,
 	              (const char *const[]){ "result-type", "sending-mta-ip",
@@ -500,7 +500,7 @@ read_failure(struct rd *rd, const struct rjson *fo, struct report_failure *f)
 	                                     "additional-information", "failure-reason-code",
 	                                     "failure-error-code", "additional-info-uri", NULL });
 	const struct rjson *v = rjson_get(fo, "result-type");
-	if (v == NULL || !(v->type == RJSON_STRING) || v->n == 0) {
+	if (v == NULL || v->type != RJSON_STRING || v->n == 0) {
 		size_t old = path_key(rd, "result-type");
 		rc = v == NULL ? fail(rd, ERR_INVALID, "missing")
 		               : fail_got(rd, "a result type string", v);
@@ -570,12 +570,12 @@ read_failures(struct rd *rd, const struct rjson *po, struct report_policy *p)
 	uint64_t sum = 0;
 	int rc = 0;
 
-	if (arr == NULL || (arr->type == RJSON_NULL)) {
+	if (arr == NULL || arr->type == RJSON_NULL) {
 		if (arr != NULL)
 			rd->quirks |= REPORT_QUIRK_NULL_FIELD;
 		goto sum;
 	}
-	if (!(arr->type == RJSON_ARRAY)) {
+	if (arr->type != RJSON_ARRAY) {
 		rc = fail_got(rd, "an array", arr);
 		goto out;
 	}
@@ -593,7 +593,7 @@ read_failures(struct rd *rd, const struct rjson *po, struct report_policy *p)
 	for (size_t i = 0; i < n; i++) {
 		struct report_failure f = { 0 };
 		size_t o = path_push(rd, "[%zu]", i);
-		rc = read_failure(rd, (&arr->u.a[i]), &f);
+		rc = read_failure(rd, &arr->u.a[i], &f);
 		path_pop(rd, o);
 		if (rc != 0) {
 			failure_free_members(&f);
@@ -623,7 +623,7 @@ read_summary(struct rd *rd, const struct rjson *po, struct report_policy *p)
 		rc = fail(rd, ERR_INVALID, "missing");
 		goto out;
 	}
-	if (!(sum->type == RJSON_OBJECT)) {
+	if (sum->type != RJSON_OBJECT) {
 		rc = fail_got(rd, "an object", sum);
 		goto out;
 	}
@@ -652,7 +652,7 @@ read_policies(struct rd *rd, const struct rjson *root, struct report *r)
 		rc = fail(rd, ERR_INVALID, "missing (a report has at least one policy)");
 		goto out;
 	}
-	if (!(arr->type == RJSON_ARRAY)) {
+	if (arr->type != RJSON_ARRAY) {
 		rc = fail_got(rd, "an array", arr);
 		goto out;
 	}
@@ -669,10 +669,10 @@ read_policies(struct rd *rd, const struct rjson *root, struct report *r)
 	r->policies = xcalloc(n, sizeof(*r->policies));
 	r->cap_policies = n;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		const struct rjson *po = (&arr->u.a[i]);
+		const struct rjson *po = &arr->u.a[i];
 		struct report_policy *p = NULL;
 		size_t o = path_push(rd, "[%zu]", i);
-		if (!(po->type == RJSON_OBJECT)) {
+		if (po->type != RJSON_OBJECT) {
 			rc = fail_got(rd, "an object", po);
 		} else {
 			check_members(rd, po,
@@ -740,7 +740,7 @@ report_read(struct span json, const struct report_caps *caps, struct report **ou
 	if (rc != 0)
 		return rc;
 	const struct rjson *root = &doc.root;
-	if (!(root->type == RJSON_OBJECT)) {
+	if (root->type != RJSON_OBJECT) {
 		rc = fail_got(&rd, "a JSON object", root);
 		goto out;
 	}
