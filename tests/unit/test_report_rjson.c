@@ -71,6 +71,9 @@ static const struct jcase {
 	  "not JSON: \\u0000 is not allowed (line 1, column 3)" },
 	{ "raw NUL", "[\"a\0b\"]", 7, ERR_INVALID,
 	  "not JSON: control character in string (line 1, column 4)" },
+	/* jansson accepts this one (a NUL after a number); RFC 8259 does not */
+	{ "NUL after a number", "[1\0]", 4, ERR_INVALID,
+	  "not JSON: expected ',' or ']' (line 1, column 3)" },
 	{ "invalid UTF-8", "[\"\xff\"]", 0, ERR_INVALID,
 	  "not JSON: invalid UTF-8 in string (line 1, column 3)" },
 	{ "overlong UTF-8", "[\"\xc0\xaf\"]", 0, ERR_INVALID,
@@ -118,7 +121,7 @@ test_cases(void **state)
 			fail_msg("%s: got \"%s\", want \"%s\"", c->name, e.msg, c->msg);
 		rjson_free(&doc);
 		/* jansson agrees on valid / invalid (depth aside; it wants [ or { on top) */
-		if (c->rc == ERR_TOOBIG)
+		if (c->rc == ERR_TOOBIG || memchr(c->in, 0, len) != NULL)
 			continue;
 		json_error_t je;
 		json_t *j = json_loadb(c->in, len, JSON_REJECT_DUPLICATES, &je);
