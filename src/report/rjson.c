@@ -283,13 +283,15 @@ parse_number(struct parser *ps, struct rjson *out)
 		out->type = RJSON_INT;
 		out->u.i = neg ? (int64_t)(0 - v) : (int64_t)v;
 	} else {
-		char tmp[64];
-		if (len >= sizeof(tmp))
-			return perr(ps, ERR_INVALID, "real number too long");
+		/* strtod wants a terminated string; long numbers go to the heap */
+		char small[64];
+		char *tmp = len < sizeof(small) ? small : xmalloc(len + 1);
 		memcpy(tmp, start, len);
 		tmp[len] = '\0';
 		out->type = RJSON_REAL;
 		out->u.d = strtod(tmp, NULL);
+		if (tmp != small)
+			free(tmp);
 		if (out->u.d > DBL_MAX || out->u.d < -DBL_MAX)
 			return perr(ps, ERR_INVALID, "real number overflow");
 	}

@@ -55,6 +55,8 @@ static const struct jcase {
 	  "not JSON: integer too big (line 1, column 2)" },
 	{ "negative too big", "[-9223372036854775809]", 0, ERR_INVALID,
 	  "not JSON: integer too big (line 1, column 2)" },
+	{ "long real", "[4999999999999999999999999999999999999999999999999999999999999999999.49]",
+	  0, 0, NULL },
 	{ "real overflow", "[1e400]", 0, ERR_INVALID,
 	  "not JSON: real number overflow (line 1, column 2)" },
 	{ "control char", "[\"a\tb\"]", 0, ERR_INVALID,
