@@ -14,6 +14,7 @@
 
 const struct tlsrpt_cmd tlsrpt_cmds[] = {
 	{ "config", "check a configuration file and print its effective values", cmd_config },
+	{ "report", "validate or show received RFC 8460 reports", cmd_report },
 	{ NULL, NULL, NULL },
 };
 

@@ -24,5 +24,7 @@ extern const struct tlsrpt_cmd tlsrpt_cmds[];
 
 /* src/cmd/tlsrpt_config.c: `tlsrpt config check [FILE]` */
 int cmd_config(int argc, char **argv);
+/* `tlsrpt report validate|show` (tlsrpt_report.c). */
+int cmd_report(int argc, char **argv);
 
 #endif

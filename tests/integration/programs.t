@@ -26,6 +26,9 @@ check "tlsrptd bad option is a usage error" 2 "$B/tlsrptd" --no-such-option
 check "tlsrptd stray argument is a usage error" 2 "$B/tlsrptd" stray
 
 for sig in TERM INT; do
+	# a fresh log: else the previous run's "starting" may be seen before the shell
+	# truncates the file for the new daemon, and the signal comes too early
+	rm -f "$T/d.err"
 	"$B/tlsrptd" --foreground --config etc/tlsrptd.toml >"$T/d.out" 2>"$T/d.err" &
 	pid=$!
 	i=0
