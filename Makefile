@@ -98,7 +98,7 @@ CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(B)/obj/%.o)
 CLIENT_LIB := $(B)/libtlsrptclient.a
 
 # Programs: src/cmd/<name>.c is the main(); src/cmd/<name>_*.c are its other parts.
-PROG_MAINS := $(sort $(filter-out src/cmd/%_%.c,$(wildcard src/cmd/*.c)))
+PROG_MAINS := $(sort $(foreach f,$(wildcard src/cmd/*.c),$(if $(findstring _,$(notdir $(f))),,$(f))))
 PROGS := $(PROG_MAINS:src/cmd/%.c=$(B)/%)
 prog_srcs = src/cmd/$(1).c $(sort $(wildcard src/cmd/$(1)_*.c))
 
