@@ -13,6 +13,8 @@
 #include <string.h>
 
 const struct tlsrpt_cmd tlsrpt_cmds[] = {
+	{ "record", "send one TLS result to the collector", cmd_record },
+	{ "stats", "show collected sessions per domain and window", cmd_stats },
 	{ NULL, NULL, NULL },
 };
 

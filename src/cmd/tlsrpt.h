@@ -22,4 +22,7 @@ struct tlsrpt_cmd {
 /* The table of subcommands, NULL-name terminated (in tlsrpt.c). */
 extern const struct tlsrpt_cmd tlsrpt_cmds[];
 
+int cmd_record(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
 #endif
