@@ -67,6 +67,8 @@ intern(struct aggregate *a, int kind, struct span s, bool *created)
 	it->store_gen = 0;
 	it->kind_code = 0;
 	it->extra = span_make(NULL, 0);
+	it->user = -1;
+	it->last = NULL;
 	it->len = s.len;
 	if (s.len)
 		memcpy(it->data, s.p, s.len);
@@ -315,9 +317,17 @@ fail_eq(const void *item, const void *key)
 	return f->sess == k->sess && f->f.detail == k->detail;
 }
 
+struct agg_item *
+aggregate_domain(struct aggregate *a, struct span domain)
+{
+	bool created;
+
+	return intern(a, KIND_DOMAIN, domain, &created);
+}
+
 void
 aggregate_add(struct aggregate *a, enum window_period period, int64_t start,
-              const struct datagram *dg, const struct dg_policy *pol)
+              struct agg_item *domain, const struct datagram *dg, const struct dg_policy *pol)
 {
 	struct sess_key k;
 	struct agg_sess *s;
@@ -326,8 +336,15 @@ aggregate_add(struct aggregate *a, enum window_period period, int64_t start,
 
 	k.start = start;
 	k.period = period;
-	k.domain = intern(a, KIND_DOMAIN, dg->domain, &created);
-	k.record = intern(a, KIND_RECORD, dg->record, &created);
+	k.domain = domain;
+	/* a domain nearly always comes with the same record: skip the lookup then */
+	if (domain->last != NULL && domain->last->len == dg->record.len &&
+	    memcmp(domain->last->data, dg->record.p, dg->record.len) == 0) {
+		k.record = domain->last;
+	} else {
+		domain->last = intern(a, KIND_RECORD, dg->record, &created);
+		k.record = domain->last;
+	}
 	k.policy = intern_policy(a, dg, pol);
 	h = hash_mix(hash_mix(hash_mix((uint64_t)start, (uint64_t)period), k.domain->hash),
 	             hash_mix(k.record->hash, k.policy->hash));

@@ -24,10 +24,12 @@
 /* An interned string (domain, record, policy JSON, detail JSON). */
 struct agg_item {
 	uint64_t hash;
-	int64_t store_id;   /* id in the store, valid when store_gen matches */
-	uint64_t store_gen; /* generation of store_id (see aggregate_invalidate_ids) */
-	int kind_code;      /* policy: libtlsrpt type; detail: result code */
-	struct span extra;  /* policy: policy-domain (points into data) */
+	int64_t store_id;      /* id in the store, valid when store_gen matches */
+	uint64_t store_gen;    /* generation of store_id (see aggregate_invalidate_ids) */
+	int kind_code;         /* policy: libtlsrpt type; detail: result code */
+	struct span extra;     /* policy: policy-domain (points into data) */
+	int user;              /* domain: free for the caller (the collector caches the period) */
+	struct agg_item *last; /* domain: the record seen last with it */
 	size_t len;
 	char data[]; /* len bytes + NUL */
 };
@@ -56,11 +58,17 @@ struct aggregate *aggregate_new(void);
 void aggregate_free(struct aggregate *a);
 
 /*
+ * The interned report domain (user == -1 when new).  Valid until aggregate_reset or
+ * aggregate_free.
+ */
+struct agg_item *aggregate_domain(struct aggregate *a, struct span domain);
+
+/*
  * Counts one policy result of a decoded datagram in the window [start, ...) of period.
- * domain is dg->domain.  Never fails (memory comes from xalloc).
+ * domain is aggregate_domain(a, dg->domain).  Never fails (memory comes from xalloc).
  */
 void aggregate_add(struct aggregate *a, enum window_period period, int64_t start,
-                   const struct datagram *dg, const struct dg_policy *pol);
+                   struct agg_item *domain, const struct datagram *dg, const struct dg_policy *pol);
 
 /* Session counters currently held (each with its failure counters). */
 size_t aggregate_count(const struct aggregate *a);

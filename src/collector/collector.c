@@ -204,6 +204,7 @@ collector_feed(struct collector *c, const char *p, size_t len, int64_t now)
 	enum dg_reject r;
 	int64_t t;
 	enum window_period period;
+	struct agg_item *dom;
 
 	ADD(st_datagrams, 1);
 	r = datagram_decode(&c->dec, p, len, dg);
@@ -223,14 +224,17 @@ collector_feed(struct collector *c, const char *p, size_t len, int64_t now)
 		ADD(st_rpt, dg->npolicies);
 		return DG_OK;
 	}
-	period = period_of(c, dg->domain);
+	dom = aggregate_domain(c->agg, dg->domain);
+	if (dom->user < 0)
+		dom->user = (int)period_of(c, dg->domain);
+	period = (enum window_period)dom->user;
 	if (period == WINDOW_NEVER) {
 		ADD(st_never, dg->npolicies);
 		return DG_OK;
 	}
 	for (unsigned i = 0; i < dg->npolicies; i++) {
 		const struct dg_policy *pol = &dg->policy[i];
-		aggregate_add(c->agg, period, window_start(period, t), dg, pol);
+		aggregate_add(c->agg, period, window_start(period, t), dom, dg, pol);
 		if (pol->failed)
 			ADD(st_failure, 1);
 		else

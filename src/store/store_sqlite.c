@@ -230,14 +230,43 @@ bind_span(sqlite3_stmt *st, int i, struct span v)
 	sqlite3_bind_text(st, i, v.p ? v.p : "", (int)v.len, SQLITE_STATIC);
 }
 
+/* SELECT the window; when missing, INSERT it and SELECT again. */
+static int
+window_select(struct store_sqlite *s, const struct store_window_key *k, int64_t *id,
+              enum store_window_state *state, bool *found, struct err *e)
+{
+	sqlite3_stmt *st = s->st[ST_WIN_SELECT];
+	int rc;
+
+	sqlite3_bind_int(st, 1, (int)k->period);
+	sqlite3_bind_int64(st, 2, k->start);
+	bind_span(st, 3, k->domain);
+	bind_span(st, 4, k->record);
+	rc = sqlite3_step(st);
+	*found = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*state = sqlite3_column_int(st, 1) ? STORE_WINDOW_REPORTED : STORE_WINDOW_OPEN;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, e, ERR_IO, "window lookup");
+	return 0;
+}
+
 static int
 sq_window_open(struct store *base, const struct store_window_key *k, int64_t *id,
                enum store_window_state *state, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st = s->st[ST_WIN_INSERT];
+	bool found;
 	int rc;
 
+	rc = window_select(s, k, id, state, &found, e);
+	if (rc || found)
+		return rc;
 	sqlite3_bind_int(st, 1, (int)k->period);
 	sqlite3_bind_int64(st, 2, k->start);
 	bind_span(st, 3, k->domain);
@@ -245,21 +274,10 @@ sq_window_open(struct store *base, const struct store_window_key *k, int64_t *id
 	rc = run(s, ST_WIN_INSERT, e);
 	if (rc)
 		return rc;
-	st = s->st[ST_WIN_SELECT];
-	sqlite3_bind_int(st, 1, (int)k->period);
-	sqlite3_bind_int64(st, 2, k->start);
-	bind_span(st, 3, k->domain);
-	bind_span(st, 4, k->record);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		*state = sqlite3_column_int(st, 1) ? STORE_WINDOW_REPORTED : STORE_WINDOW_OPEN;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_ROW)
-		return db_err(s, e, ERR_IO, "window lookup");
-	return 0;
+	rc = window_select(s, k, id, state, &found, e);
+	if (rc == 0 && !found)
+		return err_set(e, ERR_IO, "%s: window vanished after insert", s->path);
+	return rc;
 }
 
 /* INSERT ... DO NOTHING, then SELECT id: the row is stored once, whoever came first. */
