@@ -6,9 +6,11 @@
  * counting rules of RFC 8460 section 4.4; windows are UTC-aligned (section 4.1).
  * RFC 8460 section 3: a delivery that carried a TLS report ("rpt":1) is not counted.
  *
- * Threading: one thread (started by collector_start) owns the socket, the decoder,
- * the aggregate, the period cache and the store handle.  Statistics are atomics that
- * any thread may read.  The stop request is an eventfd.
+ * Threading: the receiver thread owns the socket, the decoder, the current aggregate
+ * and the period cache; the flusher thread owns the store handle and the aggregate in
+ * `work`.  Aggregates change hands under `mu` (work/spare/quit), never shared while
+ * in use.  Statistics are atomics that any thread may read.  The stop request is an
+ * eventfd; the receiver then drains, hands over its last aggregate and sets quit.
  */
 #include "collector/collector.h"
 
@@ -26,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collector/aggregate.h"
@@ -64,6 +67,13 @@ struct collector {
 	char *path;
 	pthread_t thread;
 	bool running;
+	/* flusher thread: takes `work` from the receiver, gives it back cleared as `spare` */
+	pthread_t flusher;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct aggregate *work;  /* being flushed; NULL when the flusher is idle */
+	struct aggregate *spare; /* an empty aggregate for the next hand-over */
+	bool quit;               /* receiver has handed over its last aggregate */
 	char *bufs;
 	struct mmsghdr *msgs;
 	struct iovec *iov;
@@ -246,10 +256,11 @@ collector_feed(struct collector *c, const char *p, size_t len, int64_t now)
 }
 
 static int
-cached_id(struct collector *c, struct agg_item *it, bool policy, int64_t *id, struct err *e)
+cached_id(struct collector *c, struct aggregate *agg, struct agg_item *it, bool policy, int64_t *id,
+          struct err *e)
 {
 	struct store *s = c->opts.store;
-	uint64_t gen = aggregate_id_gen(c->agg);
+	uint64_t gen = aggregate_id_gen(agg);
 	int rc;
 
 	if (it->store_gen == gen) {
@@ -269,24 +280,25 @@ cached_id(struct collector *c, struct agg_item *it, bool policy, int64_t *id, st
 	return 0;
 }
 
-int
-collector_flush(struct collector *c, struct err *e)
+/* Writes agg's deltas in one transaction; clears them only after the commit. */
+static int
+flush_agg(struct collector *c, struct aggregate *agg, struct err *e)
 {
 	struct store *s = c->opts.store;
 	struct agg_sess *ss;
 	uint64_t late = 0;
 	int rc;
 
-	if (aggregate_count(c->agg) == 0)
+	if (aggregate_count(agg) == 0)
 		return 0;
 	if (s == NULL) {
-		aggregate_clear_counts(c->agg);
+		aggregate_clear_counts(agg);
 		return 0;
 	}
 	rc = s->ops->begin(s, e);
 	if (rc)
 		goto fail;
-	for (size_t i = 0; aggregate_next(c->agg, &i, &ss);) {
+	for (size_t i = 0; aggregate_next(agg, &i, &ss);) {
 		struct store_window_key k = { ss->period, ss->start,
 			                      span_make(ss->domain->data, ss->domain->len),
 			                      span_make(ss->record->data, ss->record->len) };
@@ -308,7 +320,7 @@ collector_flush(struct collector *c, struct err *e)
 		}
 		if (k.start != ss->start)
 			late += ss->success + ss->failure;
-		rc = cached_id(c, ss->policy, true, &pid, e);
+		rc = cached_id(c, agg, ss->policy, true, &pid, e);
 		if (rc)
 			goto fail;
 		rc = s->ops->add_sessions(s, wid, pid, ss->success, ss->failure, e);
@@ -316,7 +328,7 @@ collector_flush(struct collector *c, struct err *e)
 			goto fail;
 		for (struct agg_fail *f = ss->fails; f; f = f->next) {
 			int64_t did;
-			rc = cached_id(c, f->detail, false, &did, e);
+			rc = cached_id(c, agg, f->detail, false, &did, e);
 			if (rc)
 				goto fail;
 			rc = s->ops->add_failures(s, wid, pid, did, f->count, e);
@@ -329,16 +341,25 @@ collector_flush(struct collector *c, struct err *e)
 		goto fail;
 	ADD(st_flushes, 1);
 	ADD(st_late, late);
-	aggregate_clear_counts(c->agg);
-	if (aggregate_bytes(c->agg) > c->opts.max_memory / 2)
-		aggregate_reset(c->agg);
-	atomic_store_explicit(&c->st_pending, 0, memory_order_relaxed);
+	aggregate_clear_counts(agg);
+	if (aggregate_bytes(agg) > c->opts.max_memory / 2)
+		aggregate_reset(agg);
 	return 0;
 fail:
 	s->ops->rollback(s);
 	/* ids handed out inside the rolled-back transaction are void */
-	aggregate_invalidate_ids(c->agg);
+	aggregate_invalidate_ids(agg);
 	ADD(st_flush_errors, 1);
+	return rc;
+}
+
+int
+collector_flush(struct collector *c, struct err *e)
+{
+	int rc = flush_agg(c, c->agg, e);
+
+	if (rc == 0)
+		atomic_store_explicit(&c->st_pending, 0, memory_order_relaxed);
 	return rc;
 }
 
@@ -382,6 +403,8 @@ collector_free(struct collector *c)
 		return;
 	datagram_decoder_clear(&c->dec);
 	aggregate_free(c->agg);
+	aggregate_free(c->spare);
+	aggregate_free(c->work);
 	periods_clear(c);
 	hmap_clear(&c->periods);
 	free(c->dump_dir);
@@ -545,15 +568,80 @@ bind_socket(struct collector *c, const struct collector_opts *o, struct err *e)
 	return 0;
 }
 
-static void
-do_flush(struct collector *c)
+/*
+ * Hands the receiver's aggregate to the flusher when it is idle (returns true), and
+ * continues with the spare one.  With wait, blocks until the flusher is idle.
+ */
+static bool
+hand_over(struct collector *c, bool wait, bool last)
 {
-	struct err e;
+	bool done = false;
 
-	err_clear(&e);
-	if (collector_flush(c, &e) != 0)
-		log_error("collector flush failed pending=%zu error=\"%s\"",
-		          aggregate_count(c->agg), e.msg);
+	pthread_mutex_lock(&c->mu);
+	while (wait && c->work != NULL)
+		pthread_cond_wait(&c->cv, &c->mu);
+	if (c->work == NULL) {
+		if (aggregate_count(c->agg) > 0) {
+			c->work = c->agg;
+			c->agg = c->spare ? c->spare : aggregate_new();
+			c->spare = NULL;
+			atomic_store_explicit(&c->st_pending, 0, memory_order_relaxed);
+		}
+		done = true;
+	}
+	if (last)
+		c->quit = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return done;
+}
+
+static void *
+run_flusher(void *arg)
+{
+	struct collector *c = arg;
+	unsigned failures = 0;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		struct aggregate *agg;
+		struct err e;
+		int rc;
+
+		while (c->work == NULL && !c->quit)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->work == NULL)
+			break;
+		agg = c->work;
+		pthread_mutex_unlock(&c->mu);
+		err_clear(&e);
+		rc = flush_agg(c, agg, &e);
+		pthread_mutex_lock(&c->mu);
+		if (rc != 0) {
+			struct timespec ts;
+			log_error("collector flush failed pending=%zu attempt=%u error=\"%s\"",
+			          aggregate_count(agg), failures + 1, e.msg);
+			if (c->quit && ++failures >= 5) {
+				log_error("collector giving up pending=%zu", aggregate_count(agg));
+				aggregate_clear_counts(agg);
+			} else {
+				/* keep the deltas and retry in a second */
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_sec += 1;
+				pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+				continue;
+			}
+		}
+		failures = 0;
+		c->work = NULL;
+		if (c->spare == NULL)
+			c->spare = agg;
+		else
+			aggregate_free(agg);
+		pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
 }
 
 /* Drains the socket; returns false when the socket failed for good. */
@@ -584,7 +672,7 @@ drain(struct collector *c)
 			c->msgs[i].msg_hdr.msg_flags = 0;
 		}
 		if (aggregate_bytes(c->agg) > c->opts.max_memory)
-			do_flush(c);
+			hand_over(c, false, false);
 		if (n < BATCH)
 			return;
 	}
@@ -613,13 +701,16 @@ run_thread(void *arg)
 			break;
 		now = clock_mono_ns();
 		if (now >= next) {
-			do_flush(c);
-			next = now + interval;
+			/* a busy flusher delays the hand-over to the next loop, not a full interval */
+			if (hand_over(c, false, false))
+				next = now + interval;
+			else
+				next = now + interval / 10;
 		}
 	}
 	/* take what is still queued, then the final flush */
 	drain(c);
-	do_flush(c);
+	hand_over(c, true, true);
 	return NULL;
 }
 
@@ -649,7 +740,15 @@ collector_start(const struct collector_opts *opts, struct collector **out, struc
 		c->msgs[i].msg_hdr.msg_iov = &c->iov[i];
 		c->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (pthread_create(&c->flusher, NULL, run_flusher, c) != 0) {
+		rc = err_set(e, ERR_IO, "collector: cannot start thread");
+		goto fail;
+	}
 	if (pthread_create(&c->thread, NULL, run_thread, c) != 0) {
+		hand_over(c, false, true);
+		pthread_join(c->flusher, NULL);
 		rc = err_set(e, ERR_IO, "collector: cannot start thread");
 		goto fail;
 	}
@@ -676,6 +775,9 @@ collector_stop(struct collector *c, struct collector_stats *final)
 		if (write(c->stop_fd, &one, sizeof(one)) < 0)
 			log_error("collector stop failed error=\"%s\"", strerror(errno));
 		pthread_join(c->thread, NULL);
+		pthread_join(c->flusher, NULL);
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cv);
 	}
 	if (c->path)
 		unlink(c->path);

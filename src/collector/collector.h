@@ -1,17 +1,22 @@
 /*
  * collector.h - receives libtlsrpt datagrams, aggregates them, flushes to the store.
  *
- * collector_start() binds the AF_UNIX SOCK_DGRAM socket and starts ONE thread that
- * drains the socket with recvmmsg(2) in batches, decodes and aggregates in memory, and
- * flushes the deltas to the store in one transaction at least every flush interval,
- * when the aggregate passes max_memory, and at collector_stop().  Flushing happens in
- * that same thread (no locks on the hot path); senders that block wait for the flush,
- * non-blocking senders may see EAGAIN once the kernel queue is full.
+ * collector_start() binds the AF_UNIX SOCK_DGRAM socket and starts two threads:
+ *   receiver  drains the socket with recvmmsg(2) in batches of 64, decodes and counts
+ *             into its in-memory aggregate; at least every flush interval (and when the
+ *             aggregate passes max_memory) it hands the aggregate to the flusher and
+ *             continues with an empty one, so receiving never waits for the store;
+ *   flusher   writes a handed-over aggregate to the store in one transaction and hands
+ *             it back emptied; on a store error it keeps the deltas and retries.
+ * At most one aggregate is being flushed at a time; if the flusher is still busy at a
+ * tick, the receiver keeps counting and retries the hand-over shortly after.
  *
  * Durability bound: a committed flush is durable; after kill -9 the results lost are
- * those received since the last commit (at most one flush interval) plus whatever was
- * still queued in the kernel.  Nothing is counted twice: deltas are dropped from
- * memory only after their transaction committed.
+ * those received since the last hand-over (at most one flush interval), plus the
+ * aggregate being written at that moment if the kill hits during its transaction
+ * (one flush's duration: typically tens of ms), plus what was still queued in the
+ * kernel (at most net.unix.max_dgram_qlen datagrams).  Nothing is counted twice:
+ * deltas are dropped from memory only after their transaction committed.
  *
  * Late results (their window already reported): counted into the next window of that
  * domain that is still open, and in stats.late_sessions.
