@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -226,12 +227,47 @@ test_list_and_rejects(void **state)
 	unlink(dbpath);
 }
 
+static void
+test_dump_bounds(void **state)
+{
+	struct collector_opts o;
+	struct collector *c;
+	struct collector_stats st;
+	struct err e;
+	char dir[512], path[600];
+	int files = 0;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/dumps.%d",
+	         getenv("TLSRPT_TEST_TMP") ? getenv("TLSRPT_TEST_TMP") : "/tmp", (int)getpid());
+	assert_int_equal(mkdir(dir, 0700), 0);
+	memset(&o, 0, sizeof(o));
+	o.socket_mode = -1;
+	o.dump_dir = dir;
+	o.dump_max_files = 2;
+	assert_int_equal(collector_new(&o, &c, &e), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(collector_feed(c, "{bad", 4, T0), DG_REJECT_SYNTAX);
+	collector_get_stats(c, &st);
+	assert_int_equal(st.rejected_by[DG_REJECT_SYNTAX], 5);
+	assert_int_equal(st.dumped, 2);
+	collector_free(c);
+	for (int i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/%d-%d-syntax.bin", dir, T0, i);
+		if (unlink(path) == 0)
+			files++;
+	}
+	assert_int_equal(files, 2);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counting_and_late),
 		cmocka_unit_test(test_list_and_rejects),
+		cmocka_unit_test(test_dump_bounds),
 	};
 	log_setup("test_collector", LOG_DEST_NONE, LOG_LEVEL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
