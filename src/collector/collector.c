@@ -14,6 +14,7 @@
  */
 #include "collector/collector.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -162,6 +163,31 @@ excerpt(const char *p, size_t len, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+/* Files already in the dump folder count against its bounds (they survive restarts). */
+static void
+count_dumps(struct collector *c)
+{
+	DIR *d = opendir(c->dump_dir);
+	struct dirent *de;
+
+	if (d == NULL) {
+		log_warn("collector dump folder unusable path=%s error=\"%s\"", c->dump_dir,
+		         strerror(errno));
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode)) {
+			c->dumped_files++;
+			c->dumped_bytes += (size_t)st.st_size;
+		}
+	}
+	closedir(d);
+}
+
 static void
 dump(struct collector *c, const char *p, size_t len, enum dg_reject r, int64_t now)
 {
@@ -172,8 +198,8 @@ dump(struct collector *c, const char *p, size_t len, enum dg_reject r, int64_t n
 	if (c->dump_dir == NULL || c->dumped_files >= c->opts.dump_max_files ||
 	    c->dumped_bytes + len > c->opts.dump_max_bytes)
 		return;
-	snprintf(path, sizeof(path), "%s/%lld-%u-%s.bin", c->dump_dir, (long long)now,
-	         c->dumped_files, datagram_reject_name(r));
+	snprintf(path, sizeof(path), "%s/%lld-%d-%u-%s.bin", c->dump_dir, (long long)now,
+	         (int)getpid(), c->dumped_files, datagram_reject_name(r));
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		log_warn("collector dump failed path=%s error=\"%s\"", path, strerror(errno));
@@ -381,6 +407,8 @@ collector_new(const struct collector_opts *opts, struct collector **out, struct 
 	if (c->opts.socket_mode < 0)
 		c->opts.socket_mode = 0666;
 	c->dump_dir = opts->dump_dir ? xstrdup(opts->dump_dir) : NULL;
+	if (c->dump_dir)
+		count_dumps(c);
 	c->opts.dump_dir = c->dump_dir;
 	c->opts.socket_path = NULL;
 	c->opts.socket_owner = NULL;
