@@ -39,21 +39,23 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Per-domain strings, built once before the threads start (read-only afterwards). */
+struct names {
+	char dom[48], rec[96], mx[56];
+};
+static struct names *names;
+
 static int
 one(struct tlsrptd_conn *c, uint64_t i, uint64_t domains)
 {
-	char dom[64], rec[128], mx[80];
-	struct tlsrptd_failure f = { "192.0.2.1",    mx,   "mx.example.net ESMTP",
-		                     "198.51.100.7", NULL, "certificate has expired" };
-	uint64_t d = i % domains;
+	const struct names *n = &names[i % domains];
+	struct tlsrptd_failure f = { "192.0.2.1",    n->mx, "mx.example.net ESMTP",
+		                     "198.51.100.7", NULL,  "certificate has expired" };
 	int rc;
 
-	snprintf(dom, sizeof(dom), "d%05llu.example.net", (unsigned long long)d);
-	snprintf(rec, sizeof(rec), "v=TLSRPTv1; rua=mailto:tlsrpt@%s", dom);
-	snprintf(mx, sizeof(mx), "mx0.%s", dom);
-	rc = tlsrptd_client_begin(c, dom, rec);
+	rc = tlsrptd_client_begin(c, n->dom, n->rec);
 	if (rc == 0)
-		rc = tlsrptd_client_policy(c, TLSRPTD_POLICY_STS, dom);
+		rc = tlsrptd_client_policy(c, TLSRPTD_POLICY_STS, n->dom);
 	if (rc == 0)
 		rc = tlsrptd_client_policy_string(c, "version: STSv1");
 	if (rc == 0)
@@ -172,6 +174,16 @@ main(int argc, char **argv)
 	}
 	if (base.socket == NULL && !base.build_only)
 		return 2;
+	names = calloc(base.domains, sizeof(*names));
+	if (names == NULL)
+		return 1;
+	for (uint64_t d = 0; d < base.domains; d++) {
+		snprintf(names[d].dom, sizeof(names[d].dom), "d%05llu.example.net",
+		         (unsigned long long)d);
+		snprintf(names[d].rec, sizeof(names[d].rec), "v=TLSRPTv1; rua=mailto:tlsrpt@%s",
+		         names[d].dom);
+		snprintf(names[d].mx, sizeof(names[d].mx), "mx0.%s", names[d].dom);
+	}
 	t0 = now_s();
 	for (uint64_t t = 0; t < base.threads; t++) {
 		jobs[t] = base;
@@ -185,6 +197,7 @@ main(int argc, char **argv)
 		econn += jobs[t].econn;
 	}
 	dt = now_s() - t0;
+	free(names);
 	printf("sent=%llu eagain=%llu econn=%llu seconds=%.3f rate=%.0f\n",
 	       (unsigned long long)sent, (unsigned long long)eagain, (unsigned long long)econn, dt,
 	       (double)sent / dt);
