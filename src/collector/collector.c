@@ -10,7 +10,7 @@
  * and the period cache; the flusher thread owns the store handle and the aggregate in
  * `work`.  Aggregates change hands under `mu` (work/spare/quit), never shared while
  * in use.  Statistics are atomics that any thread may read.  The stop request is an
- * eventfd; the receiver then drains, hands over its last aggregate and sets quit.
+ * atomic flag seen within RECV_TIMEOUT_MS; the receiver then drains, hands over its last aggregate and sets quit.
  */
 #include "collector/collector.h"
 
@@ -18,16 +18,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +42,7 @@ enum {
 	RECV_BUF = DG_MAX_SIZE + 1, /* one more byte so that MSG_TRUNC catches oversize */
 	PERIOD_CACHE_MAX = 100000,  /* domains; the cache is emptied when it is full */
 	FUTURE_SLACK = 300,         /* seconds a ts may be ahead of our clock */
+	RECV_TIMEOUT_MS = 50,       /* longest blocking receive between timer checks */
 };
 
 struct period_entry {
@@ -64,7 +64,6 @@ struct collector {
 
 	/* socket mode */
 	int fd;
-	int stop_fd;
 	char *path;
 	pthread_t thread;
 	bool running;
@@ -75,6 +74,7 @@ struct collector {
 	struct aggregate *work;  /* being flushed; NULL when the flusher is idle */
 	struct aggregate *spare; /* an empty aggregate for the next hand-over */
 	bool quit;               /* receiver has handed over its last aggregate */
+	atomic_bool stopping;    /* collector_stop asks the receiver to finish */
 	char *bufs;
 	struct mmsghdr *msgs;
 	struct iovec *iov;
@@ -419,7 +419,6 @@ collector_new(const struct collector_opts *opts, struct collector **out, struct 
 	c->rl.interval = 10;
 	c->rl.burst = 5;
 	c->fd = -1;
-	c->stop_fd = -1;
 	*out = c;
 	return 0;
 }
@@ -442,8 +441,6 @@ collector_free(struct collector *c)
 	free(c->iov);
 	if (c->fd >= 0)
 		close(c->fd);
-	if (c->stop_fd >= 0)
-		close(c->stop_fd);
 	free(c);
 }
 
@@ -579,9 +576,14 @@ bind_socket(struct collector *c, const struct collector_opts *o, struct err *e)
 	rc = clear_stale(o->socket_path, &sa, e);
 	if (rc)
 		return rc;
-	c->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	c->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return err_set(e, ERR_IO, "socket: %s", strerror(errno));
+	{
+		struct timeval tv = { 0, RECV_TIMEOUT_MS * 1000 };
+		if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+			return err_set(e, ERR_IO, "SO_RCVTIMEO: %s", strerror(errno));
+	}
 	if (bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return err_set(e, ERR_IO, "collector.socket: bind %s: %s", o->socket_path,
 		               strerror(errno));
@@ -674,10 +676,10 @@ run_flusher(void *arg)
 
 /* Drains the socket; returns false when the socket failed for good. */
 static void
-drain(struct collector *c)
+drain(struct collector *c, int first_flags)
 {
 	for (int rounds = 0; rounds < 64; rounds++) {
-		int n = recvmmsg(c->fd, c->msgs, BATCH, MSG_DONTWAIT, NULL);
+		int n = recvmmsg(c->fd, c->msgs, BATCH, rounds ? MSG_DONTWAIT : first_flags, NULL);
 		int64_t now;
 
 		if (n <= 0) {
@@ -713,20 +715,14 @@ run_thread(void *arg)
 	int64_t interval = (int64_t)c->opts.flush_interval_ms * 1000000;
 	int64_t next = clock_mono_ns() + interval;
 
-	for (;;) {
-		struct pollfd pf[2] = { { c->fd, POLLIN, 0 }, { c->stop_fd, POLLIN, 0 } };
-		int64_t now = clock_mono_ns();
-		int timeout = now >= next ? 0 : (int)((next - now + 999999) / 1000000);
-		int n = poll(pf, 2, timeout);
+	/*
+	 * One blocking recvmmsg per wake-up (no poll): the socket's receive timeout
+	 * (RECV_TIMEOUT_MS) bounds how late a flush tick or the stop request is seen.
+	 */
+	while (!atomic_load_explicit(&c->stopping, memory_order_acquire)) {
+		int64_t now;
 
-		if (n < 0 && errno != EINTR) {
-			log_error("collector poll failed error=\"%s\"", strerror(errno));
-			break;
-		}
-		if (n > 0 && (pf[0].revents & POLLIN))
-			drain(c);
-		if (n > 0 && (pf[1].revents & POLLIN))
-			break;
+		drain(c, MSG_WAITFORONE);
 		now = clock_mono_ns();
 		if (now >= next) {
 			/* a busy flusher delays the hand-over to the next loop, not a full interval */
@@ -737,7 +733,7 @@ run_thread(void *arg)
 		}
 	}
 	/* take what is still queued, then the final flush */
-	drain(c);
+	drain(c, MSG_DONTWAIT);
 	hand_over(c, true, true);
 	return NULL;
 }
@@ -754,11 +750,6 @@ collector_start(const struct collector_opts *opts, struct collector **out, struc
 	rc = bind_socket(c, opts, e);
 	if (rc)
 		goto fail;
-	c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->stop_fd < 0) {
-		rc = err_set(e, ERR_IO, "eventfd: %s", strerror(errno));
-		goto fail;
-	}
 	c->bufs = xmalloc((size_t)BATCH * RECV_BUF);
 	c->msgs = xcalloc(BATCH, sizeof(*c->msgs));
 	c->iov = xcalloc(BATCH, sizeof(*c->iov));
@@ -794,14 +785,12 @@ fail:
 void
 collector_stop(struct collector *c, struct collector_stats *final)
 {
-	uint64_t one = 1;
 	struct collector_stats st;
 
 	if (c == NULL)
 		return;
 	if (c->running) {
-		if (write(c->stop_fd, &one, sizeof(one)) < 0)
-			log_error("collector stop failed error=\"%s\"", strerror(errno));
+		atomic_store_explicit(&c->stopping, true, memory_order_release);
 		pthread_join(c->thread, NULL);
 		pthread_join(c->flusher, NULL);
 		pthread_mutex_destroy(&c->mu);
