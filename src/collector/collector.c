@@ -724,7 +724,9 @@ run_thread(void *arg)
 
 		drain(c, MSG_WAITFORONE);
 		now = clock_mono_ns();
-		if (now >= next) {
+		if (aggregate_bytes(c->agg) > c->opts.max_memory) {
+			hand_over(c, false, false); /* early: the memory bound, not the tick */
+		} else if (now >= next) {
 			/* a busy flusher delays the hand-over to the next loop, not a full interval */
 			if (hand_over(c, false, false))
 				next = now + interval;

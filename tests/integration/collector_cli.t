@@ -5,7 +5,7 @@ B=${B:-build}
 T=${TLSRPT_TEST_TMP:-/tmp}/collector_cli
 rm -rf "$T"
 mkdir -p "$T"
-echo "1..9"
+echo "1..10"
 n=0
 ok() {
 	n=$((n + 1))
@@ -53,5 +53,23 @@ EOW
 diff "$T/want" "$T/got" >"$T/diff"
 ok $? "tlsrpt stats shows sessions by policy and result"
 sed 's/^/# /' "$T/diff"
+# memory bound: with --max-memory 1 every batch is flushed at once, long before the 100 s tick
+"$B"/tests/tools/collectord --socket "$T/m" --store "$T/dbm" --flush-ms 100000 --max-memory 1 \
+	>/dev/null 2>"$T/errm" &
+mpid=$!
+i=0
+while [ ! -S "$T/m" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+"$B"/tlsrpt record --socket "$T/m" --domain mem.example --policy none --count 5
+i=0
+got=0
+while [ $i -lt 40 ]; do
+	got=$("$B"/tlsrpt stats --store "$T/dbm" | awk -F '\t' '$7 == "success" { s += $8 } END { print s + 0 }')
+	[ "$got" = 5 ] && break
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -TERM $mpid
+wait $mpid
+[ "$got" = 5 ]; ok $? "early flush when the aggregate passes max-memory (got $got of 5 before the tick)"
 "$B"/tlsrpt record --socket "$T/s" --domain cli.example --policy none 2>"$T/nosock"
 [ $? = 1 ] && grep -q "collector socket not reachable" "$T/nosock"; ok $? "record without collector fails with exit 1"

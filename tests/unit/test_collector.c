@@ -267,6 +267,141 @@ test_dump_bounds(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A backend that fails add_sessions on demand and records what was committed. */
+struct fake_store {
+	struct store base;
+	int fail_next;
+	uint64_t pending, committed;
+	int64_t next_id;
+};
+
+static int
+fk_begin(struct store *s, struct err *e)
+{
+	(void)e;
+	((struct fake_store *)s)->pending = 0;
+	return 0;
+}
+
+static int
+fk_commit(struct store *s, struct err *e)
+{
+	struct fake_store *f = (struct fake_store *)s;
+	(void)e;
+	f->committed += f->pending;
+	f->pending = 0;
+	return 0;
+}
+
+static void
+fk_rollback(struct store *s)
+{
+	((struct fake_store *)s)->pending = 0;
+}
+
+static int
+fk_window(struct store *s, const struct store_window_key *k, int64_t *id,
+          enum store_window_state *st, struct err *e)
+{
+	(void)k;
+	(void)e;
+	*id = ++((struct fake_store *)s)->next_id;
+	*st = STORE_WINDOW_OPEN;
+	return 0;
+}
+
+static int
+fk_policy(struct store *s, struct span key, const char *t, struct span d, int64_t *id,
+          struct err *e)
+{
+	(void)key;
+	(void)t;
+	(void)d;
+	(void)e;
+	*id = ++((struct fake_store *)s)->next_id;
+	return 0;
+}
+
+static int
+fk_detail(struct store *s, struct span key, const char *t, int64_t *id, struct err *e)
+{
+	(void)key;
+	(void)t;
+	(void)e;
+	*id = ++((struct fake_store *)s)->next_id;
+	return 0;
+}
+
+static int
+fk_add(struct store *s, int64_t w, int64_t p, uint64_t ok, uint64_t fail, struct err *e)
+{
+	struct fake_store *f = (struct fake_store *)s;
+	(void)w;
+	(void)p;
+	if (f->fail_next) {
+		f->fail_next--;
+		return err_set(e, ERR_IO, "disk full");
+	}
+	f->pending += ok + fail;
+	return 0;
+}
+
+static int
+fk_add_fail(struct store *s, int64_t w, int64_t p, int64_t d, uint64_t n, struct err *e)
+{
+	(void)s;
+	(void)w;
+	(void)p;
+	(void)d;
+	(void)n;
+	(void)e;
+	return 0;
+}
+
+static const struct store_ops fake_ops = {
+	.name = "fake",
+	.begin = fk_begin,
+	.commit = fk_commit,
+	.rollback = fk_rollback,
+	.window_open = fk_window,
+	.policy_id = fk_policy,
+	.detail_id = fk_detail,
+	.add_sessions = fk_add,
+	.add_failures = fk_add_fail,
+};
+
+static void
+test_flush_failure_keeps_deltas(void **state)
+{
+	struct fake_store fs = { { &fake_ops }, 0, 0, 0, 0 };
+	struct collector_opts o;
+	struct collector *c;
+	struct collector_stats st;
+	struct err e;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.socket_mode = -1;
+	o.store = &fs.base;
+	assert_int_equal(collector_new(&o, &c, &e), 0);
+	feed(c, "a.example", T0, "", 0, T0);
+	feed(c, "b.example", T0, "", 1, T0);
+	fs.fail_next = 1;
+	assert_int_equal(collector_flush(c, &e), ERR_IO);
+	assert_string_equal(e.msg, "disk full");
+	assert_int_equal(fs.committed, 0);
+	/* more results arrive; the next flush writes old and new deltas exactly once */
+	feed(c, "a.example", T0, "", 0, T0);
+	assert_int_equal(collector_flush(c, &e), 0);
+	assert_int_equal(fs.committed, 3);
+	assert_int_equal(collector_flush(c, &e), 0);
+	assert_int_equal(fs.committed, 3);
+	collector_get_stats(c, &st);
+	assert_int_equal(st.flush_errors, 1);
+	assert_int_equal(st.flushes, 1);
+	collector_free(c);
+}
+
 int
 main(void)
 {
@@ -274,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_counting_and_late),
 		cmocka_unit_test(test_list_and_rejects),
 		cmocka_unit_test(test_dump_bounds),
+		cmocka_unit_test(test_flush_failure_keeps_deltas),
 	};
 	log_setup("test_collector", LOG_DEST_NONE, LOG_LEVEL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
