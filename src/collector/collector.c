@@ -649,9 +649,10 @@ run_flusher(void *arg)
 		pthread_mutex_lock(&c->mu);
 		if (rc != 0) {
 			struct timespec ts;
+			failures++;
 			log_error("collector flush failed pending=%zu attempt=%u error=\"%s\"",
-			          aggregate_count(agg), failures + 1, e.msg);
-			if (c->quit && ++failures >= 5) {
+			          aggregate_count(agg), failures, e.msg);
+			if (c->quit && failures >= 5) {
 				log_error("collector giving up pending=%zu", aggregate_count(agg));
 				aggregate_clear_counts(agg);
 			} else {
@@ -674,7 +675,11 @@ run_flusher(void *arg)
 	return NULL;
 }
 
-/* Drains the socket; returns false when the socket failed for good. */
+/*
+ * Receives and counts batches until the queue is empty (at most 64 batches, so that
+ * the caller's timer checks run).  first_flags: MSG_WAITFORONE to block (up to the
+ * receive timeout) for the first datagram, MSG_DONTWAIT not to.
+ */
 static void
 drain(struct collector *c, int first_flags)
 {
