@@ -7,7 +7,10 @@
  *             aggregate passes max_memory) it hands the aggregate to the flusher and
  *             continues with an empty one, so receiving never waits for the store;
  *   flusher   writes a handed-over aggregate to the store in one transaction and hands
- *             it back emptied; on a store error it keeps the deltas and retries.
+ *             it back emptied; on a store error it keeps the deltas and retries
+ *             every second (during a store outage nothing is dropped: the receiver
+ *             keeps counting in memory, which grows, until the store is back; at
+ *             shutdown it gives up after 5 attempts and logs what was lost).
  * At most one aggregate is being flushed at a time; if the flusher is still busy at a
  * tick, the receiver keeps counting and retries the hand-over shortly after.
  *
