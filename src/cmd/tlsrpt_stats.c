@@ -87,7 +87,7 @@ cmd_stats(int argc, char **argv)
 	}
 	printf("domain\twindow-start\tperiod\tstate\tpolicy-type\tpolicy-"
 	       "domain\tresult\tsessions\n");
-	rc = s->ops->list_counts(s, print_row, NULL, &e);
+	rc = s->ops->list_counts(s, 0, print_row, NULL, &e);
 	store_close(s);
 	if (rc != 0) {
 		fprintf(stderr, "tlsrpt: stats: %s\n", e.msg);

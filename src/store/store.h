@@ -5,8 +5,9 @@
  * SQL.  SQLite (store_sqlite.c) is the backend today; PostgreSQL fits the same table.
  *
  * Data model (what every backend keeps):
- *   windows          (id, period, start, domain, record, state open/reported,
- *                     reported_at), unique on (period, start, domain, record)
+ *   windows          (id, period, start, end_time = start + length, domain, record,
+ *                     state open/reported, reported_at), unique on (period, start,
+ *                     domain, record)
  *   policies         (id, key = canonical RFC 8460 policy JSON, policy_type,
  *                     policy_domain), stored once, unique on key
  *   failure_details  (id, key = canonical RFC 8460 failure-detail JSON without the
@@ -64,6 +65,20 @@ struct store_count_row {
 /* Called per row; strings live until the callback returns.  Non-zero stops the walk. */
 typedef int (*store_row_fn)(void *ctx, const struct store_count_row *row);
 
+/* A window as store_ops.list_due() reports it. */
+struct store_window {
+	int64_t id;
+	enum window_period period;
+	int64_t start;
+	int64_t end; /* start + window length: the first second after the window */
+	const char *domain;
+	const char *record;
+	enum store_window_state state;
+};
+
+/* Called per window; strings live until the callback returns.  Non-zero stops the walk. */
+typedef int (*store_window_fn)(void *ctx, const struct store_window *w);
+
 struct store_ops {
 	const char *name;
 	int (*begin)(struct store *s, struct err *e);
@@ -81,9 +96,14 @@ struct store_ops {
 	int (*add_failures)(struct store *s, int64_t window_id, int64_t policy_id,
 	                    int64_t detail_id, uint64_t count, struct err *e);
 	int (*mark_reported)(struct store *s, int64_t window_id, int64_t when, struct err *e);
-	/* Every window's session rows, each followed by its failure rows, ordered by
-	 * domain, start, policy. */
-	int (*list_counts)(struct store *s, store_row_fn fn, void *ctx, struct err *e);
+	/* The session rows of window window_id (0: of every window), each followed by its
+	 * failure rows, ordered by domain, start, record, policy.  Report generation reads
+	 * a window with this and marks it reported inside one transaction. */
+	int (*list_counts)(struct store *s, int64_t window_id, store_row_fn fn, void *ctx,
+	                   struct err *e);
+	/* Open windows that ended at or before end_before, oldest first. */
+	int (*list_due)(struct store *s, int64_t end_before, store_window_fn fn, void *ctx,
+	                struct err *e);
 	void (*close)(struct store *s);
 };
 

@@ -32,6 +32,7 @@ enum {
 	ST_MARK,
 	ST_LIST_SESS,
 	ST_LIST_FAIL,
+	ST_LIST_DUE,
 	ST_COUNT_
 };
 
@@ -39,9 +40,9 @@ static const char *const sql_text[ST_COUNT_] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_WIN_INSERT] =
-	        "INSERT INTO windows(period, start, domain, record) VALUES (?1, ?2, ?3, ?4) "
-	        "ON CONFLICT(period, start, domain, record) DO NOTHING",
+	[ST_WIN_INSERT] = "INSERT INTO windows(period, start, domain, record, end_time) "
+	                  "VALUES (?1, ?2, ?3, ?4, ?5) "
+	                  "ON CONFLICT(period, start, domain, record) DO NOTHING",
 	[ST_WIN_SELECT] = "SELECT id, state FROM windows "
 	                  "WHERE period = ?1 AND start = ?2 AND domain = ?3 AND record = ?4",
 	[ST_POL_INSERT] =
@@ -63,7 +64,10 @@ static const char *const sql_text[ST_COUNT_] = {
 	                 "p.id, p.policy_type, p.policy_domain, p.key, c.success, c.failure "
 	                 "FROM session_counts c JOIN windows w ON w.id = c.window_id "
 	                 "JOIN policies p ON p.id = c.policy_id "
+	                 "WHERE ?1 = 0 OR w.id = ?1 "
 	                 "ORDER BY w.domain, w.start, w.record, p.key",
+	[ST_LIST_DUE] = "SELECT id, period, start, end_time, domain, record FROM windows "
+	                "WHERE state = 0 AND end_time <= ?1 ORDER BY end_time, domain, record",
 	[ST_LIST_FAIL] = "SELECT d.result_type, d.key, f.count FROM failure_counts f "
 	                 "JOIN failure_details d ON d.id = f.detail_id "
 	                 "WHERE f.window_id = ?1 AND f.policy_id = ?2 ORDER BY d.key",
@@ -77,10 +81,11 @@ static const char *const migrations[] = {
 	" start INTEGER NOT NULL,"
 	" domain TEXT NOT NULL,"
 	" record TEXT NOT NULL,"
+	" end_time INTEGER NOT NULL,"
 	" state INTEGER NOT NULL DEFAULT 0,"
 	" reported_at INTEGER,"
 	" UNIQUE (period, start, domain, record));"
-	"CREATE INDEX windows_state ON windows(state, start);"
+	"CREATE INDEX windows_due ON windows(state, end_time);"
 	"CREATE TABLE policies ("
 	" id INTEGER PRIMARY KEY,"
 	" key TEXT NOT NULL UNIQUE,"
@@ -271,6 +276,7 @@ sq_window_open(struct store *base, const struct store_window_key *k, int64_t *id
 	sqlite3_bind_int64(st, 2, k->start);
 	bind_span(st, 3, k->domain);
 	bind_span(st, 4, k->record);
+	sqlite3_bind_int64(st, 5, k->start + window_length(k->period));
 	rc = run(s, ST_WIN_INSERT, e);
 	if (rc)
 		return rc;
@@ -369,13 +375,40 @@ col_text(sqlite3_stmt *st, int i)
 }
 
 static int
-sq_list_counts(struct store *base, store_row_fn fn, void *ctx, struct err *e)
+sq_list_due(struct store *base, int64_t end_before, store_window_fn fn, void *ctx, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = s->st[ST_LIST_DUE];
+	int rc, stop = 0;
+
+	sqlite3_bind_int64(st, 1, end_before);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_window w;
+		w.id = sqlite3_column_int64(st, 0);
+		w.period = (enum window_period)sqlite3_column_int(st, 1);
+		w.start = sqlite3_column_int64(st, 2);
+		w.end = sqlite3_column_int64(st, 3);
+		w.domain = col_text(st, 4);
+		w.record = col_text(st, 5);
+		w.state = STORE_WINDOW_OPEN;
+		stop = fn(ctx, &w);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (!stop && rc != SQLITE_DONE)
+		return db_err(s, e, ERR_IO, "list windows");
+	return 0;
+}
+
+static int
+sq_list_counts(struct store *base, int64_t window_id, store_row_fn fn, void *ctx, struct err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st = s->st[ST_LIST_SESS];
 	sqlite3_stmt *fst = s->st[ST_LIST_FAIL];
 	int rc, stop = 0;
 
+	sqlite3_bind_int64(st, 1, window_id);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_count_row row;
 		int64_t pid = sqlite3_column_int64(st, 6);
@@ -404,6 +437,7 @@ sq_list_counts(struct store *base, store_row_fn fn, void *ctx, struct err *e)
 		sqlite3_reset(fst);
 	}
 	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	if (!stop && rc != SQLITE_DONE)
 		return db_err(s, e, ERR_IO, "list");
 	return 0;
@@ -421,6 +455,7 @@ static const struct store_ops sqlite_ops = {
 	.add_failures = sq_add_failures,
 	.mark_reported = sq_mark_reported,
 	.list_counts = sq_list_counts,
+	.list_due = sq_list_due,
 	.close = sq_close,
 };
 

@@ -80,6 +80,27 @@ q(const char *sql)
 	return v;
 }
 
+static int
+count_rows(void *ctx, const struct store_count_row *row)
+{
+	int *n = ctx;
+	if (row->result_type == NULL)
+		n[0] += (int)(row->success + row->failure);
+	else
+		n[1] += (int)row->detail_count;
+	return 0;
+}
+
+/* due[0]: windows seen; due[1]: end of the last one */
+static int
+count_due(void *ctx, const struct store_window *w)
+{
+	int *due = ctx;
+	due[0]++;
+	due[1] = (int)w->end;
+	return 0;
+}
+
 static void
 setup_collector(struct store **s, struct collector **c, struct pctx *p, struct clock *clk)
 {
@@ -139,9 +160,24 @@ test_counting_and_late(void **state)
 	                 T0);
 	assert_int_equal(q("SELECT count(*) FROM windows WHERE domain='never.example'"), 0);
 
+	/* windows due: the hourly one by 11:00, the daily ones by midnight */
+	{
+		int due[2] = { 0, 0 };
+		assert_int_equal(s->ops->list_due(s, T0 + 3600, count_due, due, &e), 0);
+		assert_int_equal(due[0], 1);
+		assert_int_equal(due[1], T0 + 3600);
+		due[0] = 0;
+		assert_int_equal(s->ops->list_due(s, D28 + DAY, count_due, due, &e), 0);
+		assert_int_equal(due[0], 2);
+		assert_int_equal(due[1], D28 + DAY);
+	}
 	/* the day is reported; a late result goes to the next open window (the 29th) */
 	{
 		int64_t wid = q("SELECT id FROM windows WHERE domain='a.example'");
+		int n[2] = { 0, 0 };
+		assert_int_equal(s->ops->list_counts(s, wid, count_rows, n, &e), 0);
+		assert_int_equal(n[0], 4);
+		assert_int_equal(n[1], 1);
 		assert_int_equal(s->ops->begin(s, &e), 0);
 		assert_int_equal(s->ops->mark_reported(s, wid, now, &e), 0);
 		assert_int_equal(s->ops->commit(s, &e), 0);
@@ -183,17 +219,6 @@ test_counting_and_late(void **state)
 	unlink(dbpath);
 }
 
-static int
-count_rows(void *ctx, const struct store_count_row *row)
-{
-	int *n = ctx;
-	if (row->result_type == NULL)
-		n[0] += (int)(row->success + row->failure);
-	else
-		n[1] += (int)row->detail_count;
-	return 0;
-}
-
 static void
 test_list_and_rejects(void **state)
 {
@@ -212,7 +237,7 @@ test_list_and_rejects(void **state)
 	assert_int_equal(collector_feed(c, "5", 1, T0), DG_REJECT_NOT_OBJECT);
 	assert_int_equal(collector_feed(c, "{x", 2, T0), DG_REJECT_SYNTAX);
 	assert_int_equal(collector_flush(c, &e), 0);
-	assert_int_equal(s->ops->list_counts(s, count_rows, n, &e), 0);
+	assert_int_equal(s->ops->list_counts(s, 0, count_rows, n, &e), 0);
 	assert_int_equal(n[0], 2);
 	assert_int_equal(n[1], 1);
 	collector_get_stats(c, &st);
