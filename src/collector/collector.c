@@ -42,6 +42,7 @@ enum {
 	RECV_BUF = DG_MAX_SIZE + 1, /* one more byte so that MSG_TRUNC catches oversize */
 	PERIOD_CACHE_MAX = 100000,  /* domains; the cache is emptied when it is full */
 	FUTURE_SLACK = 300,         /* seconds a ts may be ahead of our clock */
+	PAST_LIMIT = 8 * 86400,     /* oldest ts accepted (queued mail lives 5 days) */
 	RECV_TIMEOUT_MS = 50,       /* longest blocking receive between timer checks */
 };
 
@@ -81,7 +82,7 @@ struct collector {
 
 	_Atomic uint64_t st_datagrams, st_accepted, st_rejected;
 	_Atomic uint64_t st_rejected_by[DG_REJECT_COUNT_];
-	_Atomic uint64_t st_success, st_failure, st_details, st_never, st_rpt, st_late, st_future,
+	_Atomic uint64_t st_success, st_failure, st_details, st_never, st_rpt, st_late, st_ts_range,
 	        st_flushes, st_flush_errors, st_dumped, st_pending;
 };
 
@@ -251,8 +252,8 @@ collector_feed(struct collector *c, const char *p, size_t len, int64_t now)
 	ADD(st_accepted, 1);
 	t = now;
 	if (dg->has_ts) {
-		if (dg->ts > now + FUTURE_SLACK || dg->ts < 0)
-			ADD(st_future, 1);
+		if (dg->ts > now + FUTURE_SLACK || dg->ts < now - PAST_LIMIT)
+			ADD(st_ts_range, 1);
 		else
 			t = dg->ts;
 	}
@@ -459,7 +460,7 @@ collector_get_stats(struct collector *c, struct collector_stats *out)
 	out->never_sessions = GET(st_never);
 	out->report_deliveries = GET(st_rpt);
 	out->late_sessions = GET(st_late);
-	out->future_ts = GET(st_future);
+	out->ts_out_of_range = GET(st_ts_range);
 	out->flushes = GET(st_flushes);
 	out->flush_errors = GET(st_flush_errors);
 	out->dumped = GET(st_dumped);

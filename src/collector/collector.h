@@ -69,7 +69,7 @@ struct collector_stats {
 	uint64_t never_sessions;    /* period never: metrics only */
 	uint64_t report_deliveries; /* "rpt":1 sessions: metered, never counted */
 	uint64_t late_sessions;     /* moved to the next open window */
-	uint64_t future_ts;         /* ts too far ahead: dated by receive time */
+	uint64_t ts_out_of_range;   /* ts > 300 s ahead or > 8 days old: dated by receive time */
 	uint64_t flushes;
 	uint64_t flush_errors;
 	uint64_t dumped;

@@ -143,15 +143,16 @@ test_counting_and_late(void **state)
 	feed(c, "a.example", T0, "", 0, now);
 	feed(c, "a.example", T0, "", 0, now);
 	feed(c, "a.example", T0 + 5, "", 1, now);
-	feed(c, "a.example", T0, ",\"rpt\":1", 0, now); /* a report delivery: metered only */
-	feed(c, "never.example", T0, "", 0, now);       /* period never: metrics only */
-	feed(c, "hourly.example", T0 + 30, "", 0, now); /* hourly window 10:00 */
-	feed(c, "a.example", now + 10000, "", 0, now);  /* ts in the future: receive time */
-	assert_int_equal(p.calls, 3);                   /* one call per domain, then cached */
+	feed(c, "a.example", T0, ",\"rpt\":1", 0, now);  /* a report delivery: metered only */
+	feed(c, "never.example", T0, "", 0, now);        /* period never: metrics only */
+	feed(c, "hourly.example", T0 + 30, "", 0, now);  /* hourly window 10:00 */
+	feed(c, "a.example", now + 10000, "", 0, now);   /* ts in the future: receive time */
+	feed(c, "a.example", now - 9 * DAY, "", 0, now); /* ts too old: receive time */
+	assert_int_equal(p.calls, 3);                    /* one call per domain, then cached */
 	assert_int_equal(collector_flush(c, &e), 0);
 	assert_int_equal(q("SELECT success FROM session_counts c JOIN windows w ON "
 	                   "w.id=c.window_id WHERE w.domain='a.example' AND w.start=1764288000"),
-	                 3);
+	                 4);
 	assert_int_equal(q("SELECT failure FROM session_counts c JOIN windows w ON "
 	                   "w.id=c.window_id WHERE w.domain='a.example'"),
 	                 1);
@@ -176,7 +177,7 @@ test_counting_and_late(void **state)
 		int64_t wid = q("SELECT id FROM windows WHERE domain='a.example'");
 		int n[2] = { 0, 0 };
 		assert_int_equal(s->ops->list_counts(s, wid, count_rows, n, &e), 0);
-		assert_int_equal(n[0], 4);
+		assert_int_equal(n[0], 5);
 		assert_int_equal(n[1], 1);
 		assert_int_equal(s->ops->begin(s, &e), 0);
 		assert_int_equal(s->ops->mark_reported(s, wid, now, &e), 0);
@@ -190,7 +191,7 @@ test_counting_and_late(void **state)
 	                 2);
 	assert_int_equal(q("SELECT success + failure FROM session_counts c JOIN windows w ON "
 	                   "w.id=c.window_id WHERE w.domain='a.example' AND w.start=1764288000"),
-	                 4);
+	                 5);
 	/* policies and failure details are stored once */
 	assert_int_equal(q("SELECT count(*) FROM policies WHERE policy_domain='a.example'"), 1);
 	assert_int_equal(q("SELECT count(*) FROM failure_details"), 1);
@@ -198,8 +199,8 @@ test_counting_and_late(void **state)
 	assert_int_equal(st.late_sessions, 2);
 	assert_int_equal(st.report_deliveries, 1);
 	assert_int_equal(st.never_sessions, 1);
-	assert_int_equal(st.future_ts, 1);
-	assert_int_equal(st.sessions_success, 5);
+	assert_int_equal(st.ts_out_of_range, 2);
+	assert_int_equal(st.sessions_success, 6);
 	assert_int_equal(st.sessions_failure, 2);
 	assert_int_equal(st.flushes, 2);
 	collector_free(c);
