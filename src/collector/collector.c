@@ -86,7 +86,15 @@ struct collector {
 	        st_flushes, st_flush_errors, st_dumped, st_pending;
 };
 
-#define ADD(field, n) atomic_fetch_add_explicit(&c->field, (n), memory_order_relaxed)
+/*
+ * Every counter has exactly one writing thread (the receiver; st_late, st_flushes and
+ * st_flush_errors: the flusher), so a relaxed load + store is enough for readers in
+ * other threads and avoids a locked read-modify-write per datagram.
+ */
+#define ADD(field, n)                                                                              \
+	atomic_store_explicit(&c->field,                                                           \
+	                      atomic_load_explicit(&c->field, memory_order_relaxed) + (n),         \
+	                      memory_order_relaxed)
 #define GET(field) atomic_load_explicit(&c->field, memory_order_relaxed)
 
 /* ---------------------------------------------------------------- periods */
