@@ -26,6 +26,8 @@ check "tlsrptd bad option is a usage error" 2 "$B/tlsrptd" --no-such-option
 check "tlsrptd stray argument is a usage error" 2 "$B/tlsrptd" stray
 
 for sig in TERM INT; do
+	# empty the log first: the loop below must not see the previous run's 'starting'
+	: >"$T/d.err"
 	"$B/tlsrptd" --foreground --config etc/tlsrptd.toml >"$T/d.out" 2>"$T/d.err" &
 	pid=$!
 	i=0
