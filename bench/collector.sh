@@ -60,7 +60,7 @@ printf 'collector end-to-end, blocking, 1 sender thread\t%s\tresults/s\t>= 20000
 	"$(echo $rates1 | tr ' ' '\n' | median)"
 printf 'collector end-to-end, blocking, 2 sender threads\t%s\tresults/s\t>= 200000\n' \
 	"$(echo $rates2 | tr ' ' '\n' | median)"
-printf 'collector CPU per result (incl. recv syscalls, flush)\t%s\tus\t<= 5\n' \
+printf 'collector CPU per result (with syscalls, flush)\t%s\tus\t<= 5\n' \
 	"$(echo $cpu_per | tr ' ' '\n' | median)"
 printf 'collector peak RSS (VmHWM, 10000 domains)\t%s\tMB\t<= 32\n' \
 	"$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')"
@@ -79,5 +79,5 @@ for run in 1 2 3; do
 	out=$("$B/tests/tools/sendmany" --build-only --count 2000000)
 	cl="$cl $(echo "$out" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' | awk '{ printf "%.0f", $1 * 1e9 / 2000000 }')"
 done
-printf 'client library per result (build datagram, no send)\t%s\tns\t<= 1000\n' \
+printf 'client library per result (build, no send)\t%s\tns\t<= 1000\n' \
 	"$(echo $cl | tr ' ' '\n' | median)"
