@@ -71,7 +71,7 @@ sleep 1.2
 kill -TERM $cpid
 wait $cpid
 acc=$(sed -n 's/^accepted=//p' "$T/stats")
-printf 'collector loss, non-blocking burst of 100000 at qlen %s\t%s\t%%\t-\n' "$qlen" \
+printf 'collector loss, nonblocking burst 100000, qlen %s\t%s\t%%\t-\n' "$qlen" \
 	"$(awk -v a="$acc" 'BEGIN { printf "%.2f", (100000 - a) / 1000 }')"
 
 cl=""
