@@ -234,6 +234,9 @@ install: all
 	install -m 755 $(B)/tlsrpt $(DESTDIR)$(PREFIX)/bin/tlsrpt
 	install -m 644 $(CLIENT_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/tlsrptd.h $(DESTDIR)$(PREFIX)/include/
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: tlsrptd-client\nDescription: report TLS outcomes of SMTP deliveries to tlsrptd\nVersion: %s\nLibs: -L$${libdir} -ltlsrptclient\nCflags: -I$${includedir}\n' \
+		'$(PREFIX)' '$(VERSION)' >$(DESTDIR)$(PREFIX)/lib/pkgconfig/tlsrptd-client.pc
 	install -m 640 etc/tlsrptd.toml $(DESTDIR)/etc/tlsrptd/tlsrptd.toml.example
 	install -m 644 etc/sysctl.d/60-tlsrptd.conf $(DESTDIR)/etc/sysctl.d/60-tlsrptd.conf
 	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' etc/tlsrptd.service \

@@ -15,6 +15,8 @@
 const struct tlsrpt_cmd tlsrpt_cmds[] = {
 	{ "config", "check a configuration file and print its effective values", cmd_config },
 	{ "report", "validate or show received RFC 8460 reports", cmd_report },
+	{ "record", "send one TLS result to the collector", cmd_record },
+	{ "stats", "show collected sessions per domain and window", cmd_stats },
 	{ NULL, NULL, NULL },
 };
 

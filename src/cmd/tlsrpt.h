@@ -26,5 +26,7 @@ extern const struct tlsrpt_cmd tlsrpt_cmds[];
 int cmd_config(int argc, char **argv);
 /* `tlsrpt report validate|show` (tlsrpt_report.c). */
 int cmd_report(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 #endif
