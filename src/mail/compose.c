@@ -309,7 +309,7 @@ compose_report_message(const struct compose_report *r, struct buf *out, struct e
 	buf_reset(&v);
 	if (w.rc == 0)
 		w.rc = buf_printf(&v,
-		                  "This is an aggregate TLS report from %s.\r\n"
+		                  "This is an aggregate TLS report from %s\r\n"
 		                  "\r\n"
 		                  "Submitter:     %s\r\n"
 		                  "Policy domain: %s\r\n"
