@@ -6,7 +6,7 @@
  *
  * Key records come from the files named with -K (a name without a file is "not
  * found"; -T makes every lookup a temporary error).  Prints one line per signature:
- * "<result> d=<domain> s=<selector> a=<alg>[ aligned=yes|no]: <reason>".
+ * "<result> d=<domain> s=<selector> a=<alg>[ aligned=yes|no][: <reason>]".
  * Exit 0 when at least one signature passed (and is aligned with -a), 1 otherwise.
  */
 #include <stdio.h>
@@ -129,9 +129,10 @@ main(int argc, char **argv)
 		printf("none: message is not signed\n");
 	for (size_t i = 0; i < n; i++) {
 		bool al = align ? mdkim_aligned(psl, v[i].domain, align) : true;
-		printf("%s d=%s s=%s a=%s%s: %s\n", mdkim_result_name(v[i].result), v[i].domain,
+		printf("%s d=%s s=%s a=%s%s%s%s\n", mdkim_result_name(v[i].result), v[i].domain,
 		       v[i].selector, v[i].alg ? mdkim_alg_name(v[i].alg) : "-",
-		       align ? (al ? " aligned=yes" : " aligned=no") : "", v[i].reason);
+		       align ? (al ? " aligned=yes" : " aligned=no") : "",
+		       v[i].reason[0] ? ": " : "", v[i].reason);
 		if (v[i].result == MDKIM_PASS && al)
 			status = 0;
 	}
