@@ -1040,6 +1040,33 @@ mime_from_domain(const struct mime_msg *m, char *out, size_t cap)
 }
 
 int
+mime_report_domain(const struct mime_msg *m, struct buf *out)
+{
+	return mime_header_get(m, "TLS-Report-Domain", out);
+}
+
+int
+mime_report_submitter(const struct mime_msg *m, struct buf *out)
+{
+	return mime_header_get(m, "TLS-Report-Submitter", out);
+}
+
+int
+mime_date(const struct mime_msg *m, int64_t *t)
+{
+	long h = mime_header_find(m, 0, "Date");
+	if (h < 0)
+		return ERR_NOTFOUND;
+	struct buf v;
+	buf_init(&v, m->hdrs[h].value.len + 1);
+	int rc = mime_unfold(m->hdrs[h].value, &v);
+	if (rc == 0)
+		rc = mime_parse_date(buf_span(&v), t) == 0 ? 0 : ERR_INVALID;
+	buf_clear(&v);
+	return rc;
+}
+
+int
 mime_message_id(const struct mime_msg *m, struct buf *out)
 {
 	long h = mime_header_find(m, 0, "Message-ID");

@@ -119,6 +119,23 @@ int mime_subject(const struct mime_msg *m, struct buf *out);
  */
 int mime_from_domain(const struct mime_msg *m, char *out, size_t cap);
 
+/*
+ * The RFC 8460 section 5.3 fields of the message: TLS-Report-Domain and
+ * TLS-Report-Submitter, unfolded and trimmed (appended to out).  Returns 0,
+ * ERR_NOTFOUND or BUF_ETOOBIG.
+ */
+int mime_report_domain(const struct mime_msg *m, struct buf *out);
+int mime_report_submitter(const struct mime_msg *m, struct buf *out);
+
+/* The Date field as UTC seconds.  Returns 0, ERR_NOTFOUND, or ERR_INVALID (unparsable). */
+int mime_date(const struct mime_msg *m, int64_t *t);
+
+/*
+ * File name of part `part`: Content-Disposition filename, else Content-Type name, else a
+ * Content-Description that looks like a report file name (Microsoft).  "" when none.
+ */
+void mime_part_filename(const struct mime_msg *m, size_t part, char *out, size_t cap);
+
 /* Message-ID without the angle brackets.  Returns 0, ERR_NOTFOUND or BUF_ETOOBIG. */
 int mime_message_id(const struct mime_msg *m, struct buf *out);
 

@@ -46,9 +46,8 @@ name_is_report(const char *f)
 	       ends_with_nocase(f, ".gz");
 }
 
-/* File name of a part: Content-Disposition filename, Content-Type name, Content-Description. */
-static void
-part_filename(const struct mime_msg *m, size_t part, char *out, size_t cap)
+void
+mime_part_filename(const struct mime_msg *m, size_t part, char *out, size_t cap)
 {
 	out[0] = '\0';
 	long h = mime_header_find(m, part, "Content-Disposition");
@@ -138,7 +137,7 @@ mime_find_reports(const struct mime_msg *m, size_t max_decoded, struct mime_repo
 			if (m->nparts > 1 && i == 0)
 				continue;
 			bool is_text = strncmp(p->type, "text/", 5) == 0;
-			part_filename(m, i, fname, sizeof fname);
+			mime_part_filename(m, i, fname, sizeof fname);
 			bool want;
 			enum mime_found how;
 			if (pass == 1) {
