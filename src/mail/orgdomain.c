@@ -60,7 +60,8 @@ orgdomain_psl_parse(struct span text, struct orgdomain_psl **out, struct err *e)
 		str_lower(r, k);
 		p->rules[p->n++] = r;
 	}
-	qsort(p->rules, p->n, sizeof *p->rules, cmp_str);
+	if (p->n > 0) /* qsort(NULL, 0) is undefined behaviour (found by fuzz_dkim) */
+		qsort(p->rules, p->n, sizeof *p->rules, cmp_str);
 	*out = p;
 	return 0;
 }
@@ -87,7 +88,7 @@ has_rule(const struct orgdomain_psl *p, const char *prefix, const char *s)
 {
 	char key[PSL_MAX_RULE + 8];
 	size_t pl = strlen(prefix), sl = strlen(s);
-	if (pl + sl + 1 > sizeof key)
+	if (pl + sl + 1 > sizeof key || p->n == 0)
 		return false;
 	memcpy(key, prefix, pl);
 	memcpy(key + pl, s, sl + 1);

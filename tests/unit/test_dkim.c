@@ -780,6 +780,13 @@ test_alignment(void **state)
 			fail_msg("org of %s: got %s, want %s", org[i][0], out, org[i][1]);
 	}
 	orgdomain_psl_free(mini);
+	/* an empty list (fuzz_dkim found qsort(NULL, 0)) behaves like the default rule */
+	assert_int_equal(orgdomain_psl_parse(SPAN_LIT("// only a comment\n"), &mini, NULL), 0);
+	assert_int_equal(orgdomain_psl_count(mini), 0);
+	char out[256];
+	assert_int_equal(orgdomain_get(mini, "a.b.example.com", out, sizeof out), 0);
+	assert_string_equal(out, "example.com");
+	orgdomain_psl_free(mini);
 	orgdomain_psl_free(psl);
 }
 
