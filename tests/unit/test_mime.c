@@ -293,6 +293,12 @@ static const struct locate_case locate_cases[] = {
 	  "From: a@b.example\nContent-Type: multipart/report; boundary=Z\n\n--Z\n"
 	  "Content-Type: application/tlsrpt+json\n\n{}",
 	  1, "application/tlsrpt+json", "", "{}", false, MIME_FOUND_TYPE },
+	{ "file name only in Content-Description (Microsoft style)",
+	  "From: a@b.example\nContent-Type: multipart/report; boundary=D\n\n--D\n"
+	  "Content-Type: application/x-unknown\nContent-Description:\n a!b!1!2!3.json.gz\n"
+	  "Content-Transfer-Encoding: base64\n\nH4sICA==\n--D--\n",
+	  1, "application/x-unknown", "a!b!1!2!3.json.gz", "\x1f\x8b\x08\x08", true,
+	  MIME_FOUND_NAME },
 	{ "plain text only", "From: a@b.example\nSubject: hi\n\nJust text.\n", 0, NULL, NULL, NULL,
 	  false, 0 },
 };
