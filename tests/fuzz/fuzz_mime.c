@@ -45,6 +45,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mime_parse_date(buf_span(&b), &t);
 		buf_reset(&b);
 		mime_header_get(&m, "TLS-Report-Domain", &b);
+		for (size_t i = 0; i < m.nparts; i++) {
+			buf_reset(&b);
+			mime_part_filename(&m, i, dom, sizeof dom);
+			mime_part_decode(&m, i, &b);
+		}
 		buf_clear(&b);
 		struct mime_report *r;
 		size_t n;
