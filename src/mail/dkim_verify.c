@@ -51,10 +51,10 @@ mdkim_header_input(const struct mime_msg *m, enum mdkim_canon hc, const struct s
                    size_t nnames, struct span sigfield, struct buf *out)
 {
 	const struct mime_part *root = &m->parts[0];
-	unsigned char used_small[64];
-	unsigned char *used =
-	        root->hdr_count <= sizeof used_small ? used_small : xcalloc(root->hdr_count, 1);
-	memset(used, 0, root->hdr_count <= sizeof used_small ? sizeof used_small : 0);
+	unsigned char used_small[64] = { 0 };
+	unsigned char *used = used_small;
+	if (root->hdr_count > sizeof used_small)
+		used = xcalloc(root->hdr_count, 1);
 	int rc = 0;
 	for (size_t i = 0; i < nnames && rc == 0; i++) {
 		for (size_t j = root->hdr_count; j-- > 0;) {
@@ -234,7 +234,8 @@ verify_one(const struct mime_msg *m, const struct mime_header *field,
 		size_t pre = (size_t)(sig.b_raw.p - field->raw.p);
 		size_t post = pre + sig.b_raw.len;
 		buf_init(&sf, field->raw.len);
-		buf_init(&data, m->parts[0].headers.len + field->raw.len + 64);
+		/* canonical headers: bare LF becomes CRLF, so at most twice the raw size */
+		buf_init(&data, 2 * (m->parts[0].headers.len + field->raw.len) + 1024);
 		rc = buf_append(&sf, field->raw.p, pre);
 		if (rc == 0)
 			rc = buf_append(&sf, field->raw.p + post, field->raw.len - post);
