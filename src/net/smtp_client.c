@@ -51,6 +51,7 @@ struct session {
 	size_t off;
 	char last[512]; /* last reply line from the server */
 	bool starttls_sent;
+	bool quit_sent;     /* replies after QUIT do not replace the one that counts */
 	long starttls_code; /* reply to STARTTLS; 0 = none yet */
 	int replies_after;  /* replies after the STARTTLS reply */
 };
@@ -112,6 +113,8 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userdata)
 
 	(void)h;
 	if (type == CURLINFO_HEADER_OUT) {
+		if (span_starts_with(text, SPAN_LIT("QUIT")))
+			s->quit_sent = true;
 		if (span_starts_with(text, SPAN_LIT("STARTTLS"))) {
 			s->starttls_sent = true;
 			s->starttls_code = 0;
@@ -119,7 +122,7 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userdata)
 		}
 		return 0;
 	}
-	if (type != CURLINFO_HEADER_IN)
+	if (type != CURLINFO_HEADER_IN || s->quit_sent)
 		return 0;
 	/* Normally one line per call; split anyway and keep the last complete line. */
 	while (text.len > 0) {
