@@ -227,11 +227,16 @@ lint:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib \
-		$(DESTDIR)$(PREFIX)/include
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)/etc/tlsrptd $(DESTDIR)/etc/sysctl.d \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 755 $(B)/tlsrptd $(DESTDIR)$(PREFIX)/sbin/tlsrptd
 	install -m 755 $(B)/tlsrpt $(DESTDIR)$(PREFIX)/bin/tlsrpt
 	install -m 644 $(CLIENT_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/tlsrptd.h $(DESTDIR)$(PREFIX)/include/
+	install -m 640 etc/tlsrptd.toml $(DESTDIR)/etc/tlsrptd/tlsrptd.toml.example
+	install -m 644 etc/sysctl.d/60-tlsrptd.conf $(DESTDIR)/etc/sysctl.d/60-tlsrptd.conf
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' etc/tlsrptd.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/tlsrptd.service
 
 clean:
 	rm -rf build

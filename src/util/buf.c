@@ -45,11 +45,12 @@ buf_reserve(struct buf *b, size_t n)
 	want = b->len + n;
 	if (want <= b->cap && b->data)
 		return 0;
+	/* grow geometrically, never past max, so that len < cap implies len < max */
 	size_t cap = b->cap ? b->cap : 64;
+	if (cap > b->max)
+		cap = b->max;
 	while (cap < want)
 		cap = cap > b->max / 2 ? b->max : cap * 2;
-	if (cap < want)
-		cap = want;
 	b->data = xrealloc(b->data, cap + 1);
 	b->cap = cap;
 	b->data[b->len] = '\0';
