@@ -22,6 +22,7 @@
 #include "net/smtp_client.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,7 +132,8 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userdata)
 			i++;
 		struct span line = span_trim(span_sub(text, 0, i));
 		text = span_sub(text, i + 1, text.len);
-		if (line.len < 3)
+		if (line.len < 3 || !isdigit((unsigned char)line.p[0]) ||
+		    !isdigit((unsigned char)line.p[1]) || !isdigit((unsigned char)line.p[2]))
 			continue;
 		size_t n = line.len < sizeof(s->last) - 1 ? line.len : sizeof(s->last) - 1;
 		memcpy(s->last, line.p, n);
@@ -196,6 +198,7 @@ tls_error(CURLcode cc)
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:
+	case CURLE_WEIRD_SERVER_REPLY: /* non-SMTP bytes where the TLS handshake should be */
 		return true;
 	default:
 		return false;

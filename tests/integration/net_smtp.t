@@ -120,11 +120,17 @@ class FakeSMTP:
                         send(b"250-" + c)
                     send(b"250 " + caps[-1])
                 elif verb == b"STARTTLS":
+                    garbage = b"this is not a TLS server hello\r\n" * 4
+                    if self.starttls == "glued":
+                        # reply and garbage in one segment: the client reads both
+                        conn.sendall(self.replies["STARTTLS"] + b"\r\n" + garbage)
+                        return
                     send(self.replies["STARTTLS"])
                     if not self.replies["STARTTLS"].startswith(b"220"):
                         continue
                     if self.starttls == "broken":
-                        conn.sendall(b"this is not a TLS server hello\r\n" * 4)
+                        time.sleep(0.2)  # the client is in its handshake by now
+                        conn.sendall(garbage)
                         return
                     conn = tls_ctx.wrap_socket(conn, server_side=True)
                     conn.settimeout(10)
@@ -238,7 +244,7 @@ def head(rcpts=("r@rcpt.example",)):
 
 FULL = head() + b"DATA\r\n" + stuffed + b"QUIT\r\n"
 
-print("1..36")
+print("1..38")
 
 # 1-4: relay, 250: exact transcript with dot-stuffing
 srv.reset()
@@ -357,7 +363,16 @@ s = srv.wait_sessions(2)
 ok(len(s) == 2 and s[0] == b"EHLO client.example\r\nSTARTTLS\r\n" and s[1] == FULL,
    "first session stops at STARTTLS, second is the clear-text transaction", "got %r" % s)
 
-# 32-36: MX delivery with local DNS data
+# 32-33: the same when the garbage arrives with the 220 reply
+srv.reset(starttls="glued")
+r = send("--host", "127.0.0.1", "--port", str(srv.port))
+ok_want(r, "garbage after 220: sent in the clear", rc=0, outcome="sent", tls=0,
+        cleartext_retry=1)
+s = srv.wait_sessions(2)
+ok(len(s) == 2 and s[0] == b"EHLO client.example\r\nSTARTTLS\r\n" and s[1] == FULL,
+   "glued: second session is the clear-text transaction", "got %r" % s)
+
+# 34-38: MX delivery with local DNS data
 dns_file = os.path.join(work, "zone.txt")
 with open(dns_file, "w") as fh:
     fh.write("zone rcpt.example static\n"
