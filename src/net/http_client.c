@@ -158,8 +158,6 @@ http_post(const struct http_opts *opts, const char *url, const char *content_typ
 	cc = curl_easy_perform(h);
 	res->curl_code = (int)cc;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
-	res->body_truncated = sink.truncated;
-	res->body = buf_steal(&sink.body, &res->body_len);
 	if (cc != CURLE_OK) {
 		const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
 		bool bad = cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL;
@@ -180,7 +178,8 @@ http_post(const struct http_opts *opts, const char *url, const char *content_typ
 	             res->status >= 300 && res->status <= 399 ? " (redirects are not followed)"
 	                                                      : "");
 out:
-	buf_clear(&sink.body);
+	res->body_truncated = sink.truncated;
+	res->body = buf_steal(&sink.body, &res->body_len);
 	curl_slist_free_all(hdrs);
 	if (h)
 		curl_easy_cleanup(h);

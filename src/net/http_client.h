@@ -46,8 +46,9 @@ struct http_result {
 	int curl_code;              /* CURLcode of the transfer, 0 = CURLE_OK */
 	bool timed_out;             /* the connect or total timeout ran out */
 	char error[HTTP_ERROR_MAX]; /* libcurl's text ("" on success) */
-	char *body;                 /* first max_response bytes of the response (NUL-terminated,
-			     may contain NULs), owned by the result */
+	/* first max_response bytes of the response: never NULL after http_post(),
+	   NUL-terminated, may contain NULs; owned by res (http_result_clear()) */
+	char *body;
 	size_t body_len;
 	bool body_truncated; /* more bytes came and were discarded */
 };

@@ -396,7 +396,7 @@ smtp_send_host(const struct smtp_direct_opts *opts, const char *host, const char
                struct err *e)
 {
 	struct smtp_direct_opts def;
-	char url[400];
+	char url[600]; /* smtp://[host]:port/helo, host and helo <= 255 each */
 	bool broke;
 	int rc;
 

@@ -72,7 +72,7 @@ struct smtp_result {
 	long code;               /* last SMTP reply code; 0 when there was none */
 	char text[512];          /* that reply's last line without CRLF ("550 5.1.1 ...") */
 	int curl_code;           /* CURLcode of the (last) attempt */
-	char error[256];         /* libcurl's text, "" when sent */
+	char error[320];         /* libcurl's text, "" when sent */
 	bool tls;                /* the message went over TLS */
 	bool cleartext_retry;    /* TLS failed on this host; the message was retried in clear */
 	char host[DNS_NAME_MAX]; /* direct delivery: the MX host of the last attempt */
