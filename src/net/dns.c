@@ -362,14 +362,10 @@ mx_cmp(const void *a, const void *b)
 	return strcmp(x->host, y->host);
 }
 
-/* Fills a's data array from the result; malformed records are skipped and logged. */
+/* Fills a's data array from count RDATA; malformed records are skipped and logged. */
 static void
-fill_records(struct dns_answer *a, const struct ub_result *r)
+fill_records(struct dns_answer *a, const struct span *rd, size_t count)
 {
-	size_t count = 0;
-
-	while (r->data && r->data[count])
-		count++;
 	switch (a->type) {
 	case DNS_TYPE_TXT:
 		a->txt = xcalloc(count ? count : 1, sizeof(*a->txt));
@@ -386,8 +382,8 @@ fill_records(struct dns_answer *a, const struct ub_result *r)
 		break;
 	}
 	for (size_t i = 0; i < count; i++) {
-		const unsigned char *p = (const unsigned char *)r->data[i];
-		size_t len = (size_t)r->len[i];
+		const unsigned char *p = (const unsigned char *)rd[i].p;
+		size_t len = rd[i].len;
 		bool ok = false;
 
 		switch (a->type) {
@@ -434,6 +430,17 @@ fill_records(struct dns_answer *a, const struct ub_result *r)
 	if (a->type == DNS_TYPE_MX && a->n > 1)
 		qsort(a->mx, a->n, sizeof(*a->mx), mx_cmp);
 	a->null_mx = a->type == DNS_TYPE_MX && a->n == 1 && a->mx[0].host[0] == '\0';
+}
+
+struct dns_answer *
+dns_answer_from_rdata(const char *qname, enum dns_type type, const struct span *rdata, size_t n)
+{
+	struct dns_answer *a = xcalloc(1, sizeof(*a));
+
+	str_copy(a->qname, sizeof(a->qname), qname ? qname : "");
+	a->type = type;
+	fill_records(a, rdata, n);
+	return a;
 }
 
 /* ------------------------------------------------------------------ cache */
@@ -656,8 +663,16 @@ dns_lookup(struct dns *dns, const char *name, enum dns_type type, struct dns_ans
 		rc = err_set(e, DNS_ETEMP, "dns: %s: %s", qname, dns_rcode_name(r->rcode));
 		goto out;
 	}
-	if (r->havedata)
-		fill_records(a, r);
+	if (r->havedata) {
+		size_t count = 0;
+		while (r->data && r->data[count])
+			count++;
+		struct span *rd = xcalloc(count ? count : 1, sizeof(*rd));
+		for (size_t i = 0; i < count; i++)
+			rd[i] = span_make(r->data[i], r->len[i] > 0 ? (size_t)r->len[i] : 0);
+		fill_records(a, rd, count);
+		free(rd);
+	}
 	a->ttl = clamp_ttl(&dns->opts, a, r->ttl);
 	cache_put(dns, a, now);
 out:

@@ -163,6 +163,15 @@ int dns_lookup(struct dns *dns, const char *name, enum dns_type type, struct dns
                struct err *e);
 void dns_answer_free(struct dns_answer *a);
 
+/*
+ * The RDATA parser of dns_lookup() on its own, for tests and fuzzing: builds a NOERROR
+ * answer of type from n records in wire form (rdata[i] borrowed for the call only).
+ * Malformed records are skipped (n of the answer counts the good ones); names must be
+ * uncompressed, as libunbound hands them out.  Caller frees with dns_answer_free().
+ */
+struct dns_answer *dns_answer_from_rdata(const char *qname, enum dns_type type,
+                                         const struct span *rdata, size_t n);
+
 /* Drops every cached answer. */
 void dns_cache_flush(struct dns *dns);
 /* Number of answers in the cache (for tests and metrics). */

@@ -11,8 +11,11 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include "net/dns.h"
@@ -432,6 +435,162 @@ test_bad_trust_anchor(void **state)
 	assert_non_null(strstr(e.msg, "/nonexistent/root.key"));
 }
 
+#define RD(s)                                                                                      \
+	{                                                                                          \
+		(s), sizeof(s) - 1                                                                 \
+	}
+
+/* Table of RDATA in wire form: how many records survive, and the first one's text. */
+static void
+test_rdata_table(void **state)
+{
+	static const struct {
+		const char *name;
+		enum dns_type type;
+		struct span rd;
+		size_t want_n;
+		const char *want; /* TXT joined / MX "pref host" / address */
+	} cases[] = {
+		{ "txt two strings", DNS_TYPE_TXT, RD("\003abc\002de"), 1, "abcde" },
+		{ "txt empty string", DNS_TYPE_TXT, RD("\000"), 1, "" },
+		{ "txt no strings", DNS_TYPE_TXT, RD(""), 1, "" },
+		{ "txt length past end", DNS_TYPE_TXT, RD("\005abc"), 0, NULL },
+		{ "txt NUL inside", DNS_TYPE_TXT, RD("\003a\000b"), 1, "a" },
+		{ "mx", DNS_TYPE_MX, RD("\000\012\002mx\007EXAMPLE\000"), 1, "10 mx.example" },
+		{ "mx root", DNS_TYPE_MX, RD("\000\000\000"), 1, "0 " },
+		{ "mx short", DNS_TYPE_MX, RD("\000\012"), 0, NULL },
+		{ "mx label past end", DNS_TYPE_MX, RD("\000\012\011mx\000"), 0, NULL },
+		{ "mx compression pointer", DNS_TYPE_MX, RD("\000\012\300\014"), 0, NULL },
+		{ "mx trailing bytes", DNS_TYPE_MX, RD("\000\012\002mx\000x"), 0, NULL },
+		{ "mx no terminator", DNS_TYPE_MX, RD("\000\012\002mx"), 0, NULL },
+		{ "mx odd bytes escaped", DNS_TYPE_MX, RD("\000\001\003a b\000"), 1, "1 a\\032b" },
+		{ "a", DNS_TYPE_A, RD("\300\000\002\001"), 1, "192.0.2.1" },
+		{ "a short", DNS_TYPE_A, RD("\300\000\002"), 0, NULL },
+		{ "aaaa short", DNS_TYPE_AAAA, RD("\040\001\015\270"), 0, NULL },
+		{ "tlsa short", DNS_TYPE_TLSA, RD("\003\001"), 0, NULL },
+		{ "tlsa no data", DNS_TYPE_TLSA, RD("\003\001\001"), 1, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dns_answer *a =
+		        dns_answer_from_rdata("t.example", cases[i].type, &cases[i].rd, 1);
+		char got[300] = "";
+
+		if (a->n != cases[i].want_n)
+			fail_msg("%s: got %zu records, want %zu", cases[i].name, a->n,
+			         cases[i].want_n);
+		if (a->n && cases[i].want) {
+			if (a->type == DNS_TYPE_TXT)
+				snprintf(got, sizeof(got), "%s", a->txt[0].joined.p);
+			else if (a->type == DNS_TYPE_MX)
+				snprintf(got, sizeof(got), "%u %s", a->mx[0].preference,
+				         a->mx[0].host);
+			else
+				snprintf(got, sizeof(got), "%s", a->addr[0].text);
+			if (strcmp(got, cases[i].want))
+				fail_msg("%s: got \"%s\", want \"%s\"", cases[i].name, got,
+				         cases[i].want);
+		}
+		dns_answer_free(a);
+	}
+}
+
+static void
+test_rdata_null_mx_only_alone(void **state)
+{
+	struct span rd[2] = { RD("\000\000\000"), RD("\000\012\002mx\000") };
+	struct dns_answer *a = dns_answer_from_rdata("d.example", DNS_TYPE_MX, rd, 2);
+
+	(void)state;
+	assert_int_equal(a->n, 2);
+	assert_false(a->null_mx); /* "0 ." next to a real MX is not RFC 7505 null MX */
+	assert_string_equal(a->mx[1].host, "mx");
+	dns_answer_free(a);
+}
+
+struct thread_arg {
+	struct fixture *f;
+	int failures;
+};
+
+static void *
+lookup_thread(void *p)
+{
+	struct thread_arg *t = p;
+	static const char *const names[] = { "mx1.example.com", "_smtp._tls.example.com",
+		                             "nothere.example.com", "n1.example.com" };
+
+	for (int i = 0; i < 200; i++) {
+		struct dns_answer *a = NULL;
+		const char *name = names[i % 4];
+		enum dns_type type = i % 4 == 0 ? DNS_TYPE_A : DNS_TYPE_TXT;
+		if (dns_lookup(t->f->dns, name, type, &a, NULL) != 0)
+			t->failures++;
+		else if ((i % 4 == 0 && a->n != 2) || (i % 4 == 1 && a->n != 1) ||
+		         (i % 4 >= 2 && a->rcode != DNS_RCODE_NXDOMAIN))
+			t->failures++;
+		dns_answer_free(a);
+		if (i % 50 == 0)
+			dns_cache_flush(t->f->dns);
+	}
+	return NULL;
+}
+
+static void
+test_threads_share_one_dns(void **state)
+{
+	pthread_t th[4];
+	struct thread_arg args[4];
+
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ *state, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, lookup_thread, &args[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		if (args[i].failures)
+			fail_msg("thread %d: got %d wrong answers, want 0", i, args[i].failures);
+	}
+	assert_true(dns_cache_count(((struct fixture *)*state)->dns) <= 8);
+}
+
+static void
+test_modes_set_up_without_queries(void **state)
+{
+	struct dns_opts o;
+	struct err e = { 0 };
+	struct dns *d;
+	char path[] = "/tmp/test_dns_resolv.XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "nameserver 192.0.2.53\n", 22), 22);
+	close(fd);
+	dns_opts_default(&o);
+	o.resolv_conf = path;
+	o.hosts_file = "";
+	d = dns_new(&o, &e);
+	if (!d)
+		fail_msg("forward mode: %s", e.msg);
+	dns_free(d);
+
+	o.resolv_conf = "/nonexistent/resolv.conf";
+	assert_null(dns_new(&o, &e));
+	assert_non_null(strstr(e.msg, "dns: /nonexistent/resolv.conf: "));
+	unlink(path);
+
+	if (access("/usr/share/dns/root.key", R_OK) == 0) {
+		dns_opts_default(&o);
+		o.mode = DNS_MODE_RECURSIVE;
+		d = dns_new(&o, &e);
+		if (!d)
+			fail_msg("recursive mode with dns-root-data: %s", e.msg);
+		dns_free(d);
+	}
+}
+
 int
 main(void)
 {
@@ -454,6 +613,10 @@ main(void)
 		cmocka_unit_test_setup(test_bad_local_data, flush),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_bad_trust_anchor),
+		cmocka_unit_test(test_rdata_table),
+		cmocka_unit_test(test_rdata_null_mx_only_alone),
+		cmocka_unit_test_setup(test_threads_share_one_dns, flush),
+		cmocka_unit_test(test_modes_set_up_without_queries),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
