@@ -236,6 +236,18 @@ dns_answer_free(struct dns_answer *a)
 	free(a);
 }
 
+/* Copy of p[0..len) plus a NUL (never NULL, never reads past len). */
+static unsigned char *
+dup_bytes(const void *p, size_t len)
+{
+	unsigned char *m = xmalloc(len + 1);
+
+	if (len)
+		memcpy(m, p, len);
+	m[len] = 0;
+	return m;
+}
+
 static struct dns_answer *
 answer_dup(const struct dns_answer *src)
 {
@@ -267,8 +279,7 @@ answer_dup(const struct dns_answer *src)
 	if (src->tlsa) {
 		a->tlsa = xmemdup(src->tlsa, (src->n ? src->n : 1) * sizeof(*src->tlsa));
 		for (size_t i = 0; i < src->n; i++)
-			a->tlsa[i].data =
-			        xmemdup(src->tlsa[i].data, src->tlsa[i].len ? src->tlsa[i].len : 1);
+			a->tlsa[i].data = dup_bytes(src->tlsa[i].data, src->tlsa[i].len);
 	}
 	return a;
 }
@@ -416,7 +427,7 @@ fill_records(struct dns_answer *a, const struct span *rd, size_t count)
 			t->selector = p[1];
 			t->mtype = p[2];
 			t->len = len - 3;
-			t->data = xmemdup(p + 3, t->len ? t->len : 1);
+			t->data = dup_bytes(p + 3, t->len);
 			ok = true;
 			break;
 		}
