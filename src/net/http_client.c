@@ -122,6 +122,12 @@ http_post(const struct http_opts *opts, const char *url, const char *content_typ
 		          opts->allow_http ? "not an http(s) URL" : "not an https URL");
 		goto out;
 	}
+	if (!content_type)
+		content_type = "application/tlsrpt+gzip";
+	if (strpbrk(content_type, "\r\n") || strlen(content_type) > 200) {
+		rc = fail(res, e, url, HTTP_BAD_URL, "bad Content-Type");
+		goto out;
+	}
 	h = curl_easy_init();
 	if (!h) {
 		rc = fail(res, e, url, HTTP_NET_ERROR, "cannot create a libcurl handle");

@@ -54,7 +54,8 @@ struct http_result {
 };
 
 /*
- * POSTs body to url with the given Content-Type (e.g. "application/tlsrpt+gzip") and
+ * POSTs body to url with the given Content-Type (NULL = "application/tlsrpt+gzip"; CR
+ * or LF in it is refused like a bad URL) and
  * User-Agent tlsrptd/<version>.  Always fills *res (free with http_result_clear()).
  * Returns 0 when delivered (2xx), ERR_AGAIN when worth retrying (res->retry), and
  * ERR_INVALID for a URL that can never work; e gets a one-line reason such as

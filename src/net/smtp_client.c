@@ -62,7 +62,7 @@ smtp_relay_opts_default(struct smtp_relay_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->url = "smtp://127.0.0.1:25";
-	o->starttls = SMTP_STARTTLS_TRY;
+	o->starttls = SMTP_STARTTLS_NONE;
 	o->connect_timeout_ms = 30000;
 	o->timeout_ms = 300000;
 }
@@ -584,5 +584,9 @@ out:
 		return 0;
 	if (!tried)
 		return err_set(e, ERR_AGAIN, "smtp: %s: %s", domain, res->error);
-	return report(res->host, res, e);
+	return err_set(e, outcome_rc(res->outcome), "smtp: %s: %s[%s]: %s", domain, res->host,
+	               res->addr,
+	               res->code >= 400 && res->text[0] ? res->text
+	               : res->error[0]                  ? res->error
+	                                                : res->text);
 }

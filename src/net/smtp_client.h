@@ -36,7 +36,13 @@ enum {
 	SMTP_EPERM = -111, /* 5xx or no usable destination: do not retry this destination */
 };
 
-/* A relay ("smarthost") as configured by the operator. */
+/*
+ * A relay ("smarthost") as configured by the operator.  Defaults: smtp://127.0.0.1:25
+ * without STARTTLS (a local MTA on loopback; Debian's Postfix offers STARTTLS with a
+ * self-signed "snakeoil" certificate that verification would refuse).  For a remote
+ * relay use SMTP_STARTTLS_REQUIRED or smtps:// with verification on, above all with
+ * AUTH: libcurl sends the credentials on whatever connection it has.
+ */
 struct smtp_relay_opts {
 	const char *url; /* smtp://host[:port] or smtps://host[:port];
 				      NULL = smtp://127.0.0.1:25 */

@@ -244,7 +244,7 @@ def head(rcpts=("r@rcpt.example",)):
 
 FULL = head() + b"DATA\r\n" + stuffed + b"QUIT\r\n"
 
-print("1..38")
+print("1..42")
 
 # 1-4: relay, 250: exact transcript with dot-stuffing
 srv.reset()
@@ -332,12 +332,14 @@ r = send("--url", "smtp://localhost:%d" % srv.port, "--starttls", "required",
          "--ca-file", cert)
 ok_want(r, "relay STARTTLS verified with CA file: sent", rc=0, outcome="sent", tls=1)
 
-# 25: STARTTLS required but not offered: temporary failure
+# 25-26: STARTTLS required but not offered: temporary failure
 srv.reset()
 r = send("--url", URL, "--starttls", "required")
 ok_want(r, "STARTTLS required, not offered: tempfail", rc=-6, outcome="tempfail")
+ok(r["error"] == URL + ": STARTTLS not supported.", "STARTTLS required error text",
+   "got %r" % r["error"])
 
-# 26-27: AUTH PLAIN on the relay
+# 27-28: AUTH PLAIN on the relay
 srv.reset(auth=True)
 r = send("--url", URL, "--starttls", "none", "--user", "rep", "--password", "s3cret")
 ok_want(r, "AUTH: sent", rc=0, outcome="sent")
@@ -346,7 +348,7 @@ ok_transcript(s[0] if s else b"",
               b"EHLO client.example\r\nAUTH PLAIN\r\nAHJlcABzM2NyZXQ=\r\n" + FULL[21:],
               "AUTH PLAIN exchange")
 
-# 28-29: direct to one host: opportunistic STARTTLS, self-signed accepted
+# 29-30: direct to one host: opportunistic STARTTLS, self-signed accepted
 srv.reset(starttls="good")
 r = send("--host", "127.0.0.1", "--port", str(srv.port))
 ok_want(r, "direct STARTTLS, no verification: sent over TLS", rc=0, outcome="sent", tls=1,
@@ -355,7 +357,7 @@ s = srv.wait_sessions(1)
 ok_transcript(s[0] if s else b"",
               b"EHLO client.example\r\nSTARTTLS\r\n<TLS>\r\n" + FULL, "direct TLS transcript")
 
-# 30-31: direct, broken handshake: retried on the same host in the clear
+# 31-32: direct, broken handshake: retried on the same host in the clear
 srv.reset(starttls="broken")
 r = send("--host", "127.0.0.1", "--port", str(srv.port))
 ok_want(r, "broken TLS: sent in the clear", rc=0, outcome="sent", tls=0, cleartext_retry=1)
@@ -363,7 +365,7 @@ s = srv.wait_sessions(2)
 ok(len(s) == 2 and s[0] == b"EHLO client.example\r\nSTARTTLS\r\n" and s[1] == FULL,
    "first session stops at STARTTLS, second is the clear-text transaction", "got %r" % s)
 
-# 32-33: the same when the garbage arrives with the 220 reply
+# 33-34: the same when the garbage arrives with the 220 reply
 srv.reset(starttls="glued")
 r = send("--host", "127.0.0.1", "--port", str(srv.port))
 ok_want(r, "garbage after 220: sent in the clear", rc=0, outcome="sent", tls=0,
@@ -372,7 +374,7 @@ s = srv.wait_sessions(2)
 ok(len(s) == 2 and s[0] == b"EHLO client.example\r\nSTARTTLS\r\n" and s[1] == FULL,
    "glued: second session is the clear-text transaction", "got %r" % s)
 
-# 34-38: MX delivery with local DNS data
+# 35-42: MX delivery with local DNS data
 dns_file = os.path.join(work, "zone.txt")
 with open(dns_file, "w") as fh:
     fh.write("zone rcpt.example static\n"
@@ -390,12 +392,18 @@ ok_want(r, "MX: first host refuses, second takes it", rc=0, outcome="sent",
 srv.reset(RCPT=b"550 5.1.1 no such user")
 r = send("--mx", "rcpt.example", "--port", str(srv.port), "--dns-data", dns_file)
 ok_want(r, "MX: 550 is permanent", rc=-111, outcome="permfail", code=550)
+want_err = "smtp: rcpt.example: mx2.rcpt.example[127.0.0.1]: 550 5.1.1 no such user"
+ok(r["error"] == want_err, "MX error text", "got %r, want %r" % (r["error"], want_err))
 srv.reset()
 r = send("--mx", "implicit.example", "--port", str(srv.port), "--dns-data", dns_file)
 ok_want(r, "implicit MX: the domain itself", rc=0, outcome="sent", host="implicit.example")
 r = send("--mx", "nullmx.example", "--port", str(srv.port), "--dns-data", dns_file)
 ok_want(r, "null MX: permanent, nothing sent", rc=-111, outcome="permfail")
+ok(r["error"] == "smtp: nullmx.example: null MX, the domain accepts no mail",
+   "null MX error text", "got %r" % r["error"])
 r = send("--mx", "nothere.rcpt.example", "--port", str(srv.port), "--dns-data", dns_file)
 ok_want(r, "NXDOMAIN: permanent", rc=-111, outcome="permfail")
+ok(r["error"] == "smtp: nothere.rcpt.example: domain does not exist (NXDOMAIN)",
+   "NXDOMAIN error text", "got %r" % r["error"])
 
 sys.exit(1 if failed else 0)
