@@ -185,6 +185,19 @@ helo_ok(const char *h)
 	return true;
 }
 
+/* A host name or an IPv4 / IPv6 address literal (no brackets). */
+static bool
+host_ok(const char *host)
+{
+	unsigned char a6[16];
+
+	if (!host || !*host)
+		return false;
+	if (strchr(host, ':'))
+		return inet_pton(AF_INET6, host, a6) == 1;
+	return helo_ok(host);
+}
+
 static bool
 tls_error(CURLcode cc)
 {
@@ -409,8 +422,7 @@ smtp_send_host(const struct smtp_direct_opts *opts, const char *host, const char
 	rc = check_args(mail_from, rcpt, nrcpt, e);
 	if (rc)
 		return rc;
-	if (!host || !*host || strlen(host) > 255 || (!helo_ok(host) && !strchr(host, ':')) ||
-	    strpbrk(host, "/[]@?#"))
+	if (!host_ok(host))
 		return err_set(e, ERR_INVALID, "smtp: bad host \"%s\"", host ? host : "(null)");
 	if (opts->helo_name && !helo_ok(opts->helo_name))
 		return err_set(e, ERR_INVALID, "smtp: bad EHLO name \"%s\"", opts->helo_name);

@@ -244,7 +244,7 @@ def head(rcpts=("r@rcpt.example",)):
 
 FULL = head() + b"DATA\r\n" + stuffed + b"QUIT\r\n"
 
-print("1..42")
+print("1..46")
 
 # 1-4: relay, 250: exact transcript with dot-stuffing
 srv.reset()
@@ -374,7 +374,19 @@ s = srv.wait_sessions(2)
 ok(len(s) == 2 and s[0] == b"EHLO client.example\r\nSTARTTLS\r\n" and s[1] == FULL,
    "glued: second session is the clear-text transaction", "got %r" % s)
 
-# 35-42: MX delivery with local DNS data
+# 35-38: relay STARTTLS try without an offer: clear text; none with an offer: no STARTTLS
+srv.reset()
+r = send("--url", URL, "--starttls", "try")
+ok_want(r, "relay try, not offered: sent in the clear", rc=0, outcome="sent", tls=0)
+s = srv.wait_sessions(1)
+ok_transcript(s[0] if s else b"", FULL, "try without an offer: plain transcript")
+srv.reset(starttls="good")
+r = send("--url", URL, "--starttls", "none")
+ok_want(r, "relay none, offered: sent in the clear", rc=0, outcome="sent", tls=0)
+s = srv.wait_sessions(1)
+ok_transcript(s[0] if s else b"", FULL, "none: STARTTLS never sent")
+
+# 39-46: MX delivery with local DNS data
 dns_file = os.path.join(work, "zone.txt")
 with open(dns_file, "w") as fh:
     fh.write("zone rcpt.example static\n"
