@@ -566,6 +566,16 @@ smtp_send_mx(struct dns *dns, const struct smtp_direct_opts *opts, const char *d
 		bool temp = false;
 		size_t na = host_addrs(dns, list.mx[i].host, opts->prefer_ipv6, max_addrs, addrs,
 		                       &temp);
+		if (na == 0 && list.implicit && !temp) {
+			/* no MX and no address: nothing will ever take this mail */
+			res->outcome = SMTP_PERMFAIL;
+			str_copy(res->host, sizeof(res->host), list.mx[i].host);
+			rc = err_set(e, SMTP_EPERM, "smtp: %s: no MX and no address record",
+			             domain);
+			free(addrs);
+			smtp_mx_list_clear(&list);
+			return rc;
+		}
 		if (na == 0) {
 			log_info("smtp: MX host has no address domain=%s host=%s", domain,
 			         list.mx[i].host);

@@ -132,7 +132,9 @@ void smtp_mx_list_clear(struct smtp_mx_list *list);
  * each host's addresses (A then AAAA, or the reverse with prefer_ipv6) from dns,
  * smtp_send_host() on each until the message is sent or a host answers 5xx (a
  * permanent failure of the destination: no further host is tried).  When every host
- * failed temporarily the last temporary result is returned.  Same returns as
+ * failed temporarily the last temporary result is returned.  An implicit MX whose
+ * domain has no address record is permanent; MX hosts without addresses are skipped
+ * (temporary when none is left).  Same returns as
  * smtp_send_relay().
  */
 int smtp_send_mx(struct dns *dns, const struct smtp_direct_opts *opts, const char *domain,

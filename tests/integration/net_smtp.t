@@ -244,7 +244,7 @@ def head(rcpts=("r@rcpt.example",)):
 
 FULL = head() + b"DATA\r\n" + stuffed + b"QUIT\r\n"
 
-print("1..46")
+print("1..50")
 
 # 1-4: relay, 250: exact transcript with dot-stuffing
 srv.reset()
@@ -386,7 +386,7 @@ ok_want(r, "relay none, offered: sent in the clear", rc=0, outcome="sent", tls=0
 s = srv.wait_sessions(1)
 ok_transcript(s[0] if s else b"", FULL, "none: STARTTLS never sent")
 
-# 39-46: MX delivery with local DNS data
+# 39-50: MX delivery with local DNS data
 dns_file = os.path.join(work, "zone.txt")
 with open(dns_file, "w") as fh:
     fh.write("zone rcpt.example static\n"
@@ -395,7 +395,9 @@ with open(dns_file, "w") as fh:
              "mx1.rcpt.example. 300 IN A 127.0.0.2\n"
              "mx2.rcpt.example. 300 IN A 127.0.0.1\n"
              "implicit.example. 300 IN A 127.0.0.1\n"
-             "nullmx.example. 300 IN MX 0 .\n")
+             "nullmx.example. 300 IN MX 0 .\n"
+             "noaddr.example. 300 IN TXT \"no mail here\"\n"
+             "lame.example. 300 IN MX 10 nowhere.lame.example.\n")
 srv.reset()
 r = send("--mx", "rcpt.example", "--port", str(srv.port), "--dns-data", dns_file,
          "--connect-timeout-ms", "2000")
@@ -417,5 +419,14 @@ r = send("--mx", "nothere.rcpt.example", "--port", str(srv.port), "--dns-data", 
 ok_want(r, "NXDOMAIN: permanent", rc=-111, outcome="permfail")
 ok(r["error"] == "smtp: nothere.rcpt.example: domain does not exist (NXDOMAIN)",
    "NXDOMAIN error text", "got %r" % r["error"])
+
+r = send("--mx", "noaddr.example", "--port", str(srv.port), "--dns-data", dns_file)
+ok_want(r, "no MX, no address: permanent", rc=-111, outcome="permfail")
+ok(r["error"] == "smtp: noaddr.example: no MX and no address record", "no address error text",
+   "got %r" % r["error"])
+r = send("--mx", "lame.example", "--port", str(srv.port), "--dns-data", dns_file)
+ok_want(r, "MX host without address: temporary", rc=-6, outcome="tempfail")
+ok(r["error"] == "smtp: lame.example: nowhere.lame.example has no address",
+   "MX host without address error text", "got %r" % r["error"])
 
 sys.exit(1 if failed else 0)
