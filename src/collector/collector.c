@@ -347,7 +347,7 @@ flush_agg(struct collector *c, struct aggregate *agg, struct err *e)
 			if (state == STORE_WINDOW_OPEN)
 				break;
 			if (hops >= 10000) {
-				rc = err_set(e, ERR_STATE, "no open window for domain %s",
+				rc = err_set(e, ERR_BADSTATE, "no open window for domain %s",
 				             ss->domain->data);
 				goto fail;
 			}
@@ -523,7 +523,7 @@ clear_stale(const char *path, const struct sockaddr_un *sa, struct err *e)
 		return err_set(e, ERR_IO, "collector.socket: %s: %s", path, strerror(errno));
 	}
 	if (!S_ISSOCK(st.st_mode))
-		return err_set(e, ERR_STATE, "collector.socket: %s exists and is not a socket",
+		return err_set(e, ERR_BADSTATE, "collector.socket: %s exists and is not a socket",
 		               path);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -531,7 +531,7 @@ clear_stale(const char *path, const struct sockaddr_un *sa, struct err *e)
 	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	close(fd);
 	if (rc == 0)
-		return err_set(e, ERR_STATE,
+		return err_set(e, ERR_BADSTATE,
 		               "collector.socket: %s: another collector is listening on it", path);
 	if (unlink(path) < 0 && errno != ENOENT)
 		return err_set(e, ERR_IO, "collector.socket: cannot remove stale %s: %s", path,

@@ -12,7 +12,10 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "mail/ossl.h"
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include "util/base64.h"
 #include "util/clock.h"
 #include "util/str.h"

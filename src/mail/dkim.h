@@ -40,7 +40,7 @@ int mdkim_canon_header(enum mdkim_canon c, struct span raw, struct buf *out);
 /* Appends the canonical body (RFC 6376 3.4.3 / 3.4.4) to out.  Returns 0 or BUF_ETOOBIG. */
 int mdkim_canon_body(enum mdkim_canon c, struct span body, struct buf *out);
 
-/* SHA-256 of the canonical body, streamed (no copy of the body).  Returns 0 or ERR_STATE. */
+/* SHA-256 of the canonical body, streamed (no copy of the body).  Returns 0 or ERR_BADSTATE. */
 int mdkim_body_hash(enum mdkim_canon c, struct span body, unsigned char out[32]);
 
 /* ------------------------------------------------------------ tag lists (3.2) */

@@ -10,7 +10,10 @@
  */
 #include "mail/dkim.h"
 
-#include "mail/ossl.h"
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <string.h>
 
@@ -156,7 +159,7 @@ sink_buf(void *ctx, const char *p, size_t n)
 static int
 sink_md(void *ctx, const char *p, size_t n)
 {
-	return EVP_DigestUpdate(ctx, p, n) == 1 ? 0 : ERR_STATE;
+	return EVP_DigestUpdate(ctx, p, n) == 1 ? 0 : ERR_BADSTATE;
 }
 
 int
@@ -170,7 +173,7 @@ mdkim_body_hash(enum mdkim_canon c, struct span body, unsigned char out[32])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned int len = 0;
-	int rc = ERR_STATE;
+	int rc = ERR_BADSTATE;
 	if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
 	    canon_body(c, body, sink_md, md) == 0 && EVP_DigestFinal_ex(md, out, &len) == 1 &&
 	    len == 32)

@@ -10,7 +10,10 @@
  */
 #include "mail/dkim.h"
 
-#include "mail/ossl.h"
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -293,7 +296,7 @@ mdkim_sign(const struct mdkim_key *k, const struct mdkim_sign_opts *o, struct sp
 
 	unsigned char bh[32];
 	if (rc == 0 && mdkim_body_hash(o->bc, m.parts[0].body, bh) != 0)
-		rc = err_set(e, ERR_STATE, "SHA-256 unavailable");
+		rc = err_set(e, ERR_BADSTATE, "SHA-256 unavailable");
 
 	struct buf field, data, tmp;
 	buf_init(&field, 16384);
@@ -350,7 +353,7 @@ mdkim_sign(const struct mdkim_key *k, const struct mdkim_sign_opts *o, struct sp
 	unsigned char sig[MDKIM_MAX_SIG];
 	size_t siglen = sizeof sig;
 	if (rc == 0 && do_sign(k, buf_span(&data), sig, &siglen) != 0)
-		rc = err_set(e, ERR_STATE, "signing failed (OpenSSL)");
+		rc = err_set(e, ERR_BADSTATE, "signing failed (OpenSSL)");
 	if (rc == 0) {
 		buf_reset(&tmp);
 		struct buf b64;

@@ -11,7 +11,10 @@
  */
 #include "mail/dkim.h"
 
-#include "mail/ossl.h"
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <stdarg.h>
 #include <stdio.h>

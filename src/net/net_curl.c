@@ -17,7 +17,7 @@ net_global_init(struct err *e)
 	if (init_count == 0) {
 		CURLcode rc = curl_global_init(CURL_GLOBAL_ALL);
 		if (rc != CURLE_OK)
-			return err_set(e, ERR_STATE, "net: libcurl initialisation failed: %s",
+			return err_set(e, ERR_BADSTATE, "net: libcurl initialisation failed: %s",
 			               curl_easy_strerror(rc));
 	}
 	init_count++;

@@ -11,7 +11,7 @@
 
 #include "util/err.h"
 
-/* Initialises libcurl (SSL included).  Returns 0, or ERR_STATE with a message.
+/* Initialises libcurl (SSL included).  Returns 0, or ERR_BADSTATE with a message.
  * Calls after the first successful one only count up; each needs a cleanup. */
 int net_global_init(struct err *e);
 /* Undoes one net_global_init(); the last one releases libcurl's global state. */

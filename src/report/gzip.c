@@ -51,7 +51,7 @@ deflate_some(struct gzip_writer *gz, int flush, struct err *e)
 		gz->zs.avail_out = sizeof(chunk);
 		zrc = deflate(&gz->zs, flush);
 		if (zrc == Z_STREAM_ERROR)
-			return err_set(e, ERR_STATE, "gzip: deflate state error");
+			return err_set(e, ERR_BADSTATE, "gzip: deflate state error");
 		size_t have = sizeof(chunk) - gz->zs.avail_out;
 		if (have > 0 && buf_append(gz->out, chunk, have) != 0)
 			return err_set(e, ERR_TOOBIG,
@@ -67,7 +67,7 @@ gzip_writer_write(struct gzip_writer *gz, const void *p, size_t n, struct err *e
 	const unsigned char *q = p;
 
 	if (gz->finished)
-		return err_set(e, ERR_STATE, "gzip: write after finish");
+		return err_set(e, ERR_BADSTATE, "gzip: write after finish");
 	while (n > 0) {
 		uInt step = n > (1u << 30) ? (1u << 30) : (uInt)n;
 		gz->zs.next_in = (Bytef *)q;
@@ -85,7 +85,7 @@ int
 gzip_writer_finish(struct gzip_writer *gz, struct err *e)
 {
 	if (gz->finished)
-		return err_set(e, ERR_STATE, "gzip: finish called twice");
+		return err_set(e, ERR_BADSTATE, "gzip: finish called twice");
 	gz->zs.next_in = NULL;
 	gz->zs.avail_in = 0;
 	int rc = deflate_some(gz, Z_FINISH, e);

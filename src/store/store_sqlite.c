@@ -168,7 +168,7 @@ migrate(struct store_sqlite *s, struct err *e)
 	sqlite3_finalize(st);
 	if (version > SCHEMA_VERSION)
 		return err_set(
-		        e, ERR_STATE,
+		        e, ERR_BADSTATE,
 		        "%s: schema version %d is newer than this program (%d); upgrade tlsrptd",
 		        s->path, version, SCHEMA_VERSION);
 	for (int v = version; v < SCHEMA_VERSION; v++) {

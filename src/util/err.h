@@ -28,7 +28,7 @@ enum {
 	ERR_NOTFOUND = -4, /* the named thing does not exist */
 	ERR_TOOBIG = -5,   /* input larger than its configured cap */
 	ERR_AGAIN = -6,    /* temporary failure: try again later */
-	ERR_STATE = -7,    /* call not valid in the current state */
+	ERR_BADSTATE = -7, /* call not valid in the current state */
 };
 
 /* Empty e (code 0, message ""). */

@@ -77,7 +77,7 @@ test_streaming_and_members(void **state)
 	for (int i = 0; i < 1000; i++)
 		assert_int_equal(gzip_writer_write(w, "hello, ", 7, &e), 0);
 	assert_int_equal(gzip_writer_finish(w, &e), 0);
-	assert_int_equal(gzip_writer_write(w, "x", 1, &e), ERR_STATE);
+	assert_int_equal(gzip_writer_write(w, "x", 1, &e), ERR_BADSTATE);
 	gzip_writer_free(w);
 	gzip_writer_free(NULL);
 	size_t one = gz.len;
