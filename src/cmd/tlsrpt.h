@@ -10,6 +10,12 @@
 #define TLSRPTD_CMD_TLSRPT_H
 
 #include <stdio.h>
+#include <string.h>
+
+#include "config/conf.h"
+#include "store/store.h"
+
+#define DEFAULT_CONFIG "/etc/tlsrptd/tlsrptd.toml"
 
 enum { EXIT_USAGE = 2 };
 
@@ -28,5 +34,18 @@ int cmd_config(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+
+/*
+ * Loads the configuration file path; on errors prints all of them to stderr and
+ * returns -1.  Caller frees *out with conf_free().
+ */
+int cli_load_conf(const char *path, struct conf **out);
+
+/*
+ * Opens the store named by --store PATH (with backend), or, when path is NULL, the one
+ * the configuration file config_path names.  Prints errors.  Returns 0 or -1.
+ */
+int cli_open_store(const char *config_path, const char *backend, const char *path,
+                   struct store **out);
 
 #endif

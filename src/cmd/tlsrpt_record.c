@@ -29,7 +29,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: tlsrpt record [--socket PATH] --domain D [--record TXT]\n"
+	        "usage: tlsrpt record [--config FILE | --socket PATH] --domain D [--record TXT]\n"
 	        "         --policy sts|tlsa|none [--policy-domain D] [--policy-string S]...\n"
 	        "         [--mx-host P]... [--result success|<result-type>] [--sending-ip IP]\n"
 	        "         [--mx HOST] [--helo TEXT] [--receiving-ip IP] [--reason CODE]\n"
@@ -44,6 +44,7 @@ int
 cmd_record(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "domain", required_argument, NULL, 'd' },
 		{ "record", required_argument, NULL, 'r' },
@@ -65,6 +66,7 @@ cmd_record(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *config = NULL;
 	const char *socket_path = DEFAULT_SOCKET, *domain = NULL, *record = "", *pdomain = NULL;
 	const char *strings[MAX_LIST], *mx[MAX_LIST];
 	int nstrings = 0, nmx = 0, result = 0, policy = 0, flags = 0, report = 0, ch;
@@ -75,6 +77,9 @@ cmd_record(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'C':
+			config = optarg;
+			break;
 		case 'S':
 			socket_path = optarg;
 			break;
@@ -179,6 +184,16 @@ cmd_record(int argc, char **argv)
 		fprintf(stderr, "tlsrpt: record needs --domain and --policy\n");
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	/* --config FILE: the socket that file's collector.socket names */
+	char sock_buf[4096];
+	if (config != NULL) {
+		struct conf *conf = NULL;
+		if (cli_load_conf(config, &conf) != 0)
+			return 1;
+		str_copy(sock_buf, sizeof(sock_buf), conf_str(conf, "collector.socket"));
+		socket_path = sock_buf;
+		conf_free(conf);
 	}
 	if (tlsrptd_client_open(socket_path, flags, &c) != 0) {
 		fprintf(stderr, "tlsrpt: --socket: invalid path '%s'\n", socket_path);

@@ -50,18 +50,22 @@ int
 cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL, *backend = "sqlite";
+	const char *path = NULL, *backend = "sqlite", *config = DEFAULT_CONFIG;
 	struct store *s;
 	struct err e;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
 		case 's':
 			path = optarg;
 			break;
@@ -69,22 +73,23 @@ cmd_stats(int argc, char **argv)
 			backend = optarg;
 			break;
 		case 'h':
-			printf("usage: tlsrpt stats --store PATH [--backend sqlite]\n");
+			printf("usage: tlsrpt stats [--config FILE | --store PATH [--backend "
+			       "sqlite]]\n");
 			return 0;
 		default:
-			fprintf(stderr, "usage: tlsrpt stats --store PATH [--backend sqlite]\n");
+			fprintf(stderr, "usage: tlsrpt stats [--config FILE | --store PATH "
+			                "[--backend sqlite]]\n");
 			return EXIT_USAGE;
 		}
 	}
-	if (path == NULL || optind < argc) {
-		fprintf(stderr, "usage: tlsrpt stats --store PATH [--backend sqlite]\n");
+	if (optind < argc) {
+		fprintf(stderr,
+		        "usage: tlsrpt stats [--config FILE | --store PATH [--backend sqlite]]\n");
 		return EXIT_USAGE;
 	}
 	err_clear(&e);
-	if (store_open(backend, path, &s, &e) != 0) {
-		fprintf(stderr, "tlsrpt: stats: %s\n", e.msg);
+	if (cli_open_store(config, backend, path, &s) != 0)
 		return 1;
-	}
 	printf("domain\twindow-start\tperiod\tstate\tpolicy-type\tpolicy-"
 	       "domain\tresult\tsessions\n");
 	rc = s->ops->list_counts(s, 0, print_row, NULL, &e);

@@ -16,7 +16,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "collector/collector.h"
 #include "config/conf.h"
+#include "store/store.h"
 #include "util/log.h"
 
 #define DEFAULT_CONFIG "/etc/tlsrptd/tlsrptd.toml"
@@ -31,6 +33,62 @@ usage(FILE *out)
 	             "      --check-config   load and check the configuration, print it, exit\n"
 	             "  -h, --help           this text\n"
 	             "  -V, --version        print the version\n");
+}
+
+/*
+ * The collector asks once per report domain (and caches the answer) how often that
+ * domain is reported: report.tls.aggregate.send evaluated with rcpt_domain.  An
+ * evaluation error is logged and the domain is reported daily, so no result is lost.
+ */
+static enum window_period
+period_for(void *ctx, const char *domain)
+{
+	const struct conf *conf = ctx;
+	struct expr_var var = { "rcpt_domain", domain };
+	enum window_period p;
+	struct err e = { 0 };
+
+	if (conf_eval_send(conf, &var, 1, &p, &e) != 0) {
+		log_warn("report.tls.aggregate.send failed domain=%s error=\"%s\" using=daily",
+		         domain, e.msg);
+		return WINDOW_DAILY;
+	}
+	return p;
+}
+
+/* Opens the store and starts the collector as the configuration says. */
+static int
+start_collector(const struct conf *conf, struct store **store, struct collector **col,
+                struct err *e)
+{
+	struct collector_opts o;
+	const char *backend = conf_enum(conf, "store.backend");
+	const char *where = strcmp(backend, "sqlite") == 0 ? conf_str(conf, "store.path")
+	                                                   : conf_str(conf, "store.url");
+
+	if (store_open(backend, where, store, e) != 0)
+		return e->code;
+	memset(&o, 0, sizeof(o));
+	o.socket_path = conf_str(conf, "collector.socket");
+	o.socket_owner = conf_str(conf, "collector.socket-owner");
+	o.socket_group = conf_str(conf, "collector.socket-group");
+	o.socket_mode = (int)conf_int(conf, "collector.socket-mode");
+	o.flush_interval_ms = (int)conf_duration_ms(conf, "collector.flush-interval");
+	o.max_memory = conf_size(conf, "collector.max-memory");
+	o.dump_dir = conf_str(conf, "collector.dump-dir");
+	o.dump_max_files = (unsigned)conf_int(conf, "collector.dump-max-files");
+	o.dump_max_bytes = conf_size(conf, "collector.dump-max-bytes");
+	o.store = *store;
+	o.period_for = period_for;
+	o.period_ctx = (void *)conf;
+	if (collector_start(&o, col, e) != 0) {
+		store_close(*store);
+		*store = NULL;
+		return e->code;
+	}
+	log_info("collector listening socket=%s store=%s:%s flush_interval_ms=%d", o.socket_path,
+	         backend, strcmp(backend, "sqlite") == 0 ? where : "<url>", o.flush_interval_ms);
+	return 0;
 }
 
 int
@@ -99,11 +157,8 @@ main(int argc, char **argv)
 	}
 	buf_clear(&text);
 
-	static const char *const levels[] = { "error", "warn", "info", "debug" };
 	enum log_level level = LOG_LEVEL_INFO;
-	for (int i = 0; i < 4; i++)
-		if (strcmp(conf_enum(conf, "log.level"), levels[i]) == 0)
-			level = (enum log_level)i;
+	log_level_parse(conf_enum(conf, "log.level"), &level);
 	int to_stderr = foreground || strcmp(conf_enum(conf, "log.destination"), "stderr") == 0;
 	log_setup("tlsrptd", to_stderr ? LOG_DEST_STDERR : LOG_DEST_SYSLOG, level);
 
@@ -131,7 +186,17 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	log_info("starting version=%s config=%s", TLSRPTD_VERSION, config_path);
+	log_info("starting version=%s config=%s log=%s", TLSRPTD_VERSION, config_path,
+	         to_stderr ? "stderr" : "syslog");
+	struct store *store = NULL;
+	struct collector *col = NULL;
+	if (start_collector(conf, &store, &col, &e) != 0) {
+		log_error("not starting: %s", e.msg);
+		close(sfd);
+		conf_free(conf);
+		return 1;
+	}
+	log_info("ready");
 	for (;;) {
 		struct signalfd_siginfo si;
 		ssize_t n = read(sfd, &si, sizeof(si));
@@ -140,9 +205,7 @@ main(int argc, char **argv)
 			continue;
 		if (n != (ssize_t)sizeof(si)) {
 			log_error("signalfd read failed: %s", strerror(errno));
-			close(sfd);
-			conf_free(conf);
-			return 1;
+			break;
 		}
 		if (si.ssi_signo == SIGHUP) {
 			log_info("reload requested signal=SIGHUP");
@@ -152,7 +215,13 @@ main(int argc, char **argv)
 		break;
 	}
 	close(sfd);
+	struct collector_stats st;
+	collector_stop(col, &st);
+	store_close(store);
 	conf_free(conf);
-	log_info("stopped");
+	log_info("stopped datagrams=%llu accepted=%llu rejected=%llu sessions=%llu",
+	         (unsigned long long)st.datagrams, (unsigned long long)st.accepted,
+	         (unsigned long long)st.rejected,
+	         (unsigned long long)(st.sessions_success + st.sessions_failure));
 	return 0;
 }

@@ -2,7 +2,11 @@
 # programs.t - the two programs: --help, --version, usage errors, and the daemon's
 # clean stop on SIGTERM and SIGINT.
 B=${B:-build}
-T=${TLSRPT_TEST_TMP:-/tmp}
+T=${TLSRPT_TEST_TMP:-/tmp}/programs
+rm -rf "$T"; mkdir -p "$T"
+# the example configuration with the socket and store in the scratch folder
+sed -e "s|^socket = .*|socket = \"$T/collector.sock\"|" \
+    -e "s|^path = .*|path = \"$T/tlsrptd.sqlite\"|" etc/tlsrptd.toml >"$T/tlsrptd.toml"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
@@ -29,10 +33,10 @@ for sig in TERM INT; do
 	# a fresh log: else the previous run's "starting" may be seen before the shell
 	# truncates the file for the new daemon, and the signal comes too early
 	rm -f "$T/d.err"
-	"$B/tlsrptd" --foreground --config etc/tlsrptd.toml >"$T/d.out" 2>"$T/d.err" &
+	"$B/tlsrptd" --foreground --config "$T/tlsrptd.toml" >"$T/d.out" 2>"$T/d.err" &
 	pid=$!
 	i=0
-	while [ $i -lt 100 ] && ! grep -q 'starting' "$T/d.err" 2>/dev/null; do
+	while [ $i -lt 100 ] && ! grep -q ' ready' "$T/d.err" 2>/dev/null; do
 		sleep 0.05; i=$((i + 1))
 	done
 	kill -$sig $pid
@@ -44,7 +48,7 @@ for sig in TERM INT; do
 		nok "tlsrptd stops cleanly on SIG$sig: exit $st"; sed 's/^/# /' "$T/d.err"
 	fi
 done
-"$B/tlsrptd" --foreground --config etc/tlsrptd.toml >"$T/d.out" 2>"$T/d.err" &
+"$B/tlsrptd" --foreground --config "$T/tlsrptd.toml" >"$T/d.out" 2>"$T/d.err" &
 pid=$!
 sleep 0.2
 kill -0 $pid 2>/dev/null && ok "tlsrptd keeps running until told to stop" || nok "tlsrptd keeps running until told to stop"

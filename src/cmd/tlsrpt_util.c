@@ -1,0 +1,47 @@
+/*
+ * tlsrpt_util.c - helpers shared by the subcommands of the `tlsrpt` CLI.
+ */
+#include "cmd/tlsrpt.h"
+
+#include "util/buf.h"
+#include "util/err.h"
+
+int
+cli_load_conf(const char *path, struct conf **out)
+{
+	struct buf errs;
+	struct err e = { 0 };
+
+	buf_init(&errs, 1 << 22);
+	if (conf_load(path, out, &errs, &e) != 0) {
+		fputs(buf_cstr(&errs), stderr);
+		if (errs.len == 0)
+			fprintf(stderr, "tlsrpt: %s\n", e.msg);
+		fprintf(stderr, "tlsrpt: %s: configuration has errors\n", path);
+		buf_clear(&errs);
+		return -1;
+	}
+	buf_clear(&errs);
+	return 0;
+}
+
+int
+cli_open_store(const char *config_path, const char *backend, const char *path, struct store **out)
+{
+	struct conf *conf = NULL;
+	struct err e = { 0 };
+	int rc;
+
+	if (path == NULL) {
+		if (cli_load_conf(config_path, &conf) != 0)
+			return -1;
+		backend = conf_enum(conf, "store.backend");
+		path = strcmp(backend, "sqlite") == 0 ? conf_str(conf, "store.path")
+		                                      : conf_str(conf, "store.url");
+	}
+	rc = store_open(backend, path, out, &e);
+	if (rc != 0)
+		fprintf(stderr, "tlsrpt: %s\n", e.msg);
+	conf_free(conf);
+	return rc;
+}
