@@ -86,8 +86,8 @@ start_collector(const struct conf *conf, struct store **store, struct collector 
 		*store = NULL;
 		return e->code;
 	}
-	log_info("collector listening socket=%s store=%s:%s flush_interval_ms=%d", o.socket_path,
-	         backend, strcmp(backend, "sqlite") == 0 ? where : "<url>", o.flush_interval_ms);
+	log_info("store opened backend=%s %s", backend,
+	         strcmp(backend, "sqlite") == 0 ? where : "(url hidden)");
 	return 0;
 }
 

@@ -10,6 +10,7 @@
  * Threading: one struct store per thread (SQLite connection rules).
  */
 #include "store/store.h"
+#include "store/store_sqlite_int.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -35,6 +36,8 @@ enum {
 	ST_LIST_DUE,
 	ST_COUNT_
 };
+
+_Static_assert(ST_COUNT_ <= 16, "struct store_sqlite has room for 16 statements");
 
 static const char *const sql_text[ST_COUNT_] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -110,17 +113,27 @@ static const char *const migrations[] = {
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-struct store_sqlite {
-	struct store base;
-	sqlite3 *db;
-	char *path;
-	sqlite3_stmt *st[ST_COUNT_];
-};
-
-static int
-db_err(struct store_sqlite *s, struct err *e, int code, const char *what)
+int
+sqlite_db_err(struct store_sqlite *s, struct err *e, int code, const char *what)
 {
 	return err_set(e, code, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+#define db_err sqlite_db_err
+
+sqlite3_stmt *
+sqlite_stmt(struct store_sqlite *s, unsigned slot, const char *sql, struct err *e)
+{
+	if (slot >= SQLITE_EXT_SLOTS) {
+		err_set(e, ERR_BADSTATE, "%s: statement slot %u out of range", s->path, slot);
+		return NULL;
+	}
+	if (s->ext_st[slot] == NULL && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	                                                  &s->ext_st[slot], NULL) != SQLITE_OK) {
+		db_err(s, e, ERR_IO, "prepare");
+		return NULL;
+	}
+	return s->ext_st[slot];
 }
 
 /* Runs a prepared statement to completion (no rows expected); resets it. */
@@ -137,8 +150,8 @@ run(struct store_sqlite *s, int which, struct err *e)
 	return 0;
 }
 
-static int
-exec_sql(struct store_sqlite *s, const char *sql, struct err *e)
+int
+sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e)
 {
 	char *msg = NULL;
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
@@ -157,7 +170,8 @@ migrate(struct store_sqlite *s, struct err *e)
 	sqlite3_stmt *st = NULL;
 	int version = 0, rc;
 
-	rc = exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", e);
+	rc = sqlite_exec(s, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+	                 e);
 	if (rc)
 		return rc;
 	if (sqlite3_prepare_v2(s->db, "SELECT max(version) FROM schema_version", -1, &st, NULL) !=
@@ -172,10 +186,10 @@ migrate(struct store_sqlite *s, struct err *e)
 		        "%s: schema version %d is newer than this program (%d); upgrade tlsrptd",
 		        s->path, version, SCHEMA_VERSION);
 	for (int v = version; v < SCHEMA_VERSION; v++) {
-		rc = exec_sql(s, "BEGIN IMMEDIATE", e);
+		rc = sqlite_exec(s, "BEGIN IMMEDIATE", e);
 		if (rc)
 			return rc;
-		rc = exec_sql(s, migrations[v], e);
+		rc = sqlite_exec(s, migrations[v], e);
 		if (rc == 0) {
 			st = NULL;
 			if (sqlite3_prepare_v2(s->db,
@@ -187,9 +201,9 @@ migrate(struct store_sqlite *s, struct err *e)
 			sqlite3_finalize(st);
 		}
 		if (rc == 0)
-			rc = exec_sql(s, "COMMIT", e);
+			rc = sqlite_exec(s, "COMMIT", e);
 		if (rc) {
-			exec_sql(s, "ROLLBACK", NULL);
+			sqlite_exec(s, "ROLLBACK", NULL);
 			return err_prefix(e, "migration to schema version %d", v + 1);
 		}
 	}
@@ -203,6 +217,8 @@ sq_close(struct store *base)
 
 	for (int i = 0; i < ST_COUNT_; i++)
 		sqlite3_finalize(s->st[i]);
+	for (int i = 0; i < SQLITE_EXT_SLOTS; i++)
+		sqlite3_finalize(s->ext_st[i]);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -473,7 +489,7 @@ store_open_sqlite(const char *path, struct store **out, struct err *e)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	rc = exec_sql(
+	rc = sqlite_exec(
 	        s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", e);
 	if (rc)
 		goto fail;

@@ -1,0 +1,40 @@
+/*
+ * store_sqlite_int.h - internals of the SQLite backend shared by its files.
+ *
+ * store_sqlite.c holds the connection, the schema migrations and the collector's
+ * counters; further files (store_sqlite_<area>.c) implement other groups of
+ * store_ops on the same connection.  They prepare their statements lazily through
+ * sqlite_stmt() in numbered slots: 0..31 for report generation and delivery (outbox),
+ * 32..63 for received reports, 64..95 for later areas.  Not for use outside src/store/.
+ * Threading: as store.h (one connection per thread).
+ */
+#ifndef TLSRPTD_STORE_SQLITE_INT_H
+#define TLSRPTD_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "util/err.h"
+
+#define SQLITE_EXT_SLOTS 96
+
+struct store_sqlite {
+	struct store base;
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *st[16];                   /* store_sqlite.c's own statements */
+	sqlite3_stmt *ext_st[SQLITE_EXT_SLOTS]; /* see sqlite_stmt() */
+};
+
+/*
+ * The statement in slot `slot`, prepared from sql on first use (sql must be the same
+ * text every time for a slot).  The statement stays owned by s; callers reset it after
+ * use.  Returns NULL with a message in e on failure.
+ */
+sqlite3_stmt *sqlite_stmt(struct store_sqlite *s, unsigned slot, const char *sql, struct err *e);
+/* Runs SQL text without results (schema, pragmas).  Returns 0 or ERR_IO with a message. */
+int sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e);
+/* Fills e with "<path>: what: <sqlite message>" and returns code. */
+int sqlite_db_err(struct store_sqlite *s, struct err *e, int code, const char *what);
+
+#endif
