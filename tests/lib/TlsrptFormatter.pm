@@ -9,6 +9,23 @@ use strict;
 use warnings;
 use parent 'TAP::Formatter::Console';
 
+# With several jobs prove redraws a progress ruler after every test point, which fills
+# CI logs with noise; keep its per-file lines and drop the ruler.
+{
+    package TlsrptFormatter::QuietParallelSession;
+    use parent -norequire, 'TAP::Formatter::Console::ParallelSession';
+    sub _output_ruler { }
+}
+
+sub open_test {
+    my ($self, @args) = @_;
+    my $session = $self->SUPER::open_test(@args);
+    if (ref($session) eq 'TAP::Formatter::Console::ParallelSession') {
+        bless $session, 'TlsrptFormatter::QuietParallelSession';
+    }
+    return $session;
+}
+
 sub summary {
     my ($self, $aggregate, $interrupted) = @_;
     $self->SUPER::summary($aggregate, $interrupted);
