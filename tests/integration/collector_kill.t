@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # collector_kill.t - kill -9 mid-run loses at most one flush interval, and nothing is
-# counted twice after the restart.
+# counted twice after the restart.  Runs the real daemon (tlsrptd).
 #
 # A paced sender (R results/s, --retry so that results refused while the collector is
 # down are sent again) runs while the collector (flush interval F) is killed with
@@ -29,12 +29,34 @@ def ok(cond, name, diag=None):
             for l in str(diag).splitlines():
                 print("# " + l)
 
-def start(stats):
-    p = subprocess.Popen([B + "/tests/tools/collectord", "--socket", sock, "--store", db,
-                          "--flush-ms", str(int(F * 1000)), "--stats", stats],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    line = p.stdout.readline().strip()
-    return p, line == b"ready"
+
+def daemon_config(work, sock, db, flush):
+    """A configuration for the real daemon with the socket and store in work."""
+    path = os.path.join(work, "tlsrptd.toml")
+    with open(path, "w") as f:
+        f.write('[collector]\nsocket = "%s"\nflush-interval = "%s"\n'
+                '[store]\nbackend = "sqlite"\npath = "%s"\n'
+                '[log]\ndestination = "stderr"\n' % (sock, flush, db))
+    return path
+
+def start_daemon(conf, errpath):
+    """Starts tlsrptd in the foreground; returns (process, ready) once it logs ready."""
+    err = open(errpath, "w")
+    p = subprocess.Popen([B + "/tlsrptd", "--foreground", "--config", conf],
+                         stdout=subprocess.DEVNULL, stderr=err)
+    for _ in range(400):
+        with open(errpath) as f:
+            if " ready" in f.read():
+                return p, True
+        if p.poll() is not None:
+            break
+        time.sleep(0.025)
+    return p, False
+
+conf = daemon_config(work, sock, db, "%dms" % int(F * 1000))
+
+def start(errpath):
+    return start_daemon(conf, errpath)
 
 def stored():
     con = sqlite3.connect(db)
@@ -43,7 +65,7 @@ def stored():
     return r
 
 print("1..6")
-c1, ready = start(os.path.join(work, "stats1"))
+c1, ready = start(os.path.join(work, "tlsrptd1.err"))
 ok(ready, "collector starts")
 sender = subprocess.Popen([B + "/tests/tools/sendmany", "--socket", sock, "--count", str(N),
                            "--domains", "100", "--rate", str(RATE), "--retry"],
@@ -53,17 +75,19 @@ c1.send_signal(signal.SIGKILL)
 c1.wait()
 after_kill = stored()
 ok(os.path.exists(sock), "socket file left behind by kill -9")
-c2, ready = start(os.path.join(work, "stats2"))
-ok(ready, "restarted collector replaces the stale socket", c2.stderr.read1().decode() if not ready else None)
+err2 = os.path.join(work, "tlsrptd2.err")
+c2, ready = start(err2)
+ok(ready, "restarted tlsrptd replaces the stale socket", open(err2).read() if not ready else None)
 out, err = sender.communicate(timeout=120)
 time.sleep(0.3)
 c2.terminate()
 c2.wait(timeout=30)
 accepted2 = 0
-with open(os.path.join(work, "stats2")) as f:
-    for l in f:
-        if l.startswith("accepted="):
-            accepted2 = int(l.split("=")[1])
+import re
+with open(err2) as f:
+    m = re.search(r"stopped datagrams=\d+ accepted=(\d+)", f.read())
+    if m:
+        accepted2 = int(m.group(1))
 total = stored()
 sent = int(out.split()[0].split("=")[1])
 print("# sender: " + out.strip())
