@@ -38,8 +38,8 @@ static const char *const zone_data[] = {
 	"mx1.example.com. 120 IN A 192.0.2.1",
 	"mx1.example.com. 120 IN A 192.0.2.2",
 	"mx1.example.com. 120 IN AAAA 2001:db8::1",
-	"_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 "
-	"0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20",
+	("_25._tcp.mx1.example.com. 300 IN TLSA 3 1 1 "
+	 "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"),
 	"long.example. 100000 IN TXT \"x\"",
 	"short.example. 1 IN TXT \"y\"",
 };
