@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/base64.h"
 #include "util/clock.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -694,22 +695,6 @@ chunk_flush(struct chunk *c)
 	return c->rc;
 }
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int
 mime_decode_base64(struct span in, struct buf *out)
 {
@@ -720,7 +705,7 @@ mime_decode_base64(struct span in, struct buf *out)
 		unsigned char ch = (unsigned char)in.p[i];
 		if (ch == '=')
 			break; /* padding ends the data */
-		int v = b64_value(ch);
+		int v = base64_char_value(ch);
 		if (v < 0)
 			continue; /* white space, line breaks, garbage */
 		acc = (acc << 6) | (uint32_t)v;

@@ -44,8 +44,8 @@ base64_encode(struct buf *out, const void *p, size_t n, size_t line_len)
 	return 0;
 }
 
-static int
-value_of(unsigned char c)
+int
+base64_char_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -80,7 +80,7 @@ base64_decode(struct buf *out, struct span in)
 				return -1;
 			continue;
 		}
-		int v = value_of(c);
+		int v = base64_char_value(c);
 		if (v < 0 || pad)
 			return -1;
 		nchars++;

@@ -34,4 +34,7 @@ int base64_encode(struct buf *out, const void *p, size_t n, size_t line_len);
  */
 int base64_decode(struct buf *out, struct span in);
 
+/* The 6-bit value of an alphabet character, or -1 for any other byte (padding too). */
+int base64_char_value(unsigned char c);
+
 #endif

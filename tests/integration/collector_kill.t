@@ -8,14 +8,18 @@
 # Then: committed-after-kill + accepted-by-the-second-instance == stored total
 # (no double counting), stored <= sent, and sent - stored <= R*F + slack (the bound:
 # one flush interval of results plus what the kernel queue held).
-import os, signal, sqlite3, subprocess, sys, time
+import os, shutil, signal, sqlite3, subprocess, sys, time
+
+sys.path.insert(0, "tests/lib")
+from tlsrpt_daemon import daemon_config, start_daemon
 
 B = os.environ.get("B", "build")
 TMP = os.environ.get("TLSRPT_TEST_TMP", "/tmp")
 asan = os.environ.get("SAN", "") != ""
 N, RATE, F = (60000, 20000, 0.5) if asan else (200000, 50000, 0.5)
 work = os.path.join(TMP, "collector_kill")
-os.makedirs(work, exist_ok=True)
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(work)
 sock, db = os.path.join(work, "c.sock"), os.path.join(work, "c.db")
 
 n = fails = 0
@@ -29,29 +33,6 @@ def ok(cond, name, diag=None):
             for l in str(diag).splitlines():
                 print("# " + l)
 
-
-def daemon_config(work, sock, db, flush):
-    """A configuration for the real daemon with the socket and store in work."""
-    path = os.path.join(work, "tlsrptd.toml")
-    with open(path, "w") as f:
-        f.write('[collector]\nsocket = "%s"\nflush-interval = "%s"\n'
-                '[store]\nbackend = "sqlite"\npath = "%s"\n'
-                '[log]\ndestination = "stderr"\n' % (sock, flush, db))
-    return path
-
-def start_daemon(conf, errpath):
-    """Starts tlsrptd in the foreground; returns (process, ready) once it logs ready."""
-    err = open(errpath, "w")
-    p = subprocess.Popen([B + "/tlsrptd", "--foreground", "--config", conf],
-                         stdout=subprocess.DEVNULL, stderr=err)
-    for _ in range(400):
-        with open(errpath) as f:
-            if " ready" in f.read():
-                return p, True
-        if p.poll() is not None:
-            break
-        time.sleep(0.025)
-    return p, False
 
 conf = daemon_config(work, sock, db, "%dms" % int(F * 1000))
 

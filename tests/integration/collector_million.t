@@ -4,14 +4,18 @@
 # sessions with the 9:1 success:failure split per domain.  Runs the real daemon
 # (tlsrptd) from a configuration file.  Under SAN=asan the run is
 # scaled down to 100,000 results over 1,000 domains (same shape).
-import os, sqlite3, subprocess, sys, time
+import os, shutil, sqlite3, subprocess, sys, time
+
+sys.path.insert(0, "tests/lib")
+from tlsrpt_daemon import daemon_config, start_daemon
 
 B = os.environ.get("B", "build")
 TMP = os.environ.get("TLSRPT_TEST_TMP", "/tmp")
 asan = os.environ.get("SAN", "") != ""
 N, D = (100000, 1000) if asan else (1000000, 10000)
 work = os.path.join(TMP, "collector_million")
-os.makedirs(work, exist_ok=True)
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(work)
 sock, db, stats = (os.path.join(work, x) for x in ("c.sock", "c.db", "stats"))
 
 n = fails = 0
@@ -25,29 +29,6 @@ def ok(cond, name, diag=None):
             for l in str(diag).splitlines():
                 print("# " + l)
 
-
-def daemon_config(work, sock, db, flush):
-    """A configuration for the real daemon with the socket and store in work."""
-    path = os.path.join(work, "tlsrptd.toml")
-    with open(path, "w") as f:
-        f.write('[collector]\nsocket = "%s"\nflush-interval = "%s"\n'
-                '[store]\nbackend = "sqlite"\npath = "%s"\n'
-                '[log]\ndestination = "stderr"\n' % (sock, flush, db))
-    return path
-
-def start_daemon(conf, errpath):
-    """Starts tlsrptd in the foreground; returns (process, ready) once it logs ready."""
-    err = open(errpath, "w")
-    p = subprocess.Popen([B + "/tlsrptd", "--foreground", "--config", conf],
-                         stdout=subprocess.DEVNULL, stderr=err)
-    for _ in range(400):
-        with open(errpath) as f:
-            if " ready" in f.read():
-                return p, True
-        if p.poll() is not None:
-            break
-        time.sleep(0.025)
-    return p, False
 
 print("1..6")
 errlog = os.path.join(work, "tlsrptd.err")
