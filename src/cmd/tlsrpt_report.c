@@ -17,6 +17,7 @@
 #include "cmd/tlsrpt.h"
 #include "report/gzip.h"
 #include "report/report.h"
+#include "util/file.h"
 #include "util/clock.h"
 
 enum { MAX_FILE = 64 * 1024 * 1024 };
@@ -27,28 +28,6 @@ usage(FILE *out)
 	fprintf(out, "usage: tlsrpt report validate FILE...\n"
 	             "       tlsrpt report show [--json] FILE\n\n"
 	             "FILE is an RFC 8460 report as JSON or gzip-compressed JSON.\n");
-}
-
-static int
-read_file(const char *path, struct buf *out, struct err *e)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[65536];
-	size_t n;
-
-	if (f == NULL)
-		return err_set(e, ERR_IO, "cannot open: %s", strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (buf_append(out, chunk, n) != 0) {
-			fclose(f);
-			return err_set(e, ERR_TOOBIG, "file larger than %d bytes", MAX_FILE);
-		}
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return err_set(e, ERR_IO, "read error");
-	return 0;
 }
 
 /* "Name:" at the very start: an e-mail message rather than JSON. */
@@ -75,7 +54,7 @@ load_report(const char *path, struct report **out, struct err *e)
 	*out = NULL;
 	buf_init(&raw, MAX_FILE);
 	buf_init(&json, GZIP_DEFAULT_MAX_OUT);
-	rc = read_file(path, &raw, e);
+	rc = file_read(path, &raw, e);
 	if (rc != 0)
 		goto out;
 	struct span s = buf_span(&raw);

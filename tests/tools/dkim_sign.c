@@ -14,25 +14,9 @@
 #include <unistd.h>
 
 #include "mail/dkim.h"
+#include "util/file.h"
 #include "util/buf.h"
 #include "util/str.h"
-
-static int
-read_file(const char *path, struct buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[65536];
-	size_t k;
-	if (f == NULL)
-		return -1;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-		if (buf_append(b, tmp, k) != 0) {
-			fclose(f);
-			return -1;
-		}
-	fclose(f);
-	return 0;
-}
 
 int
 main(int argc, char **argv)
@@ -100,7 +84,7 @@ main(int argc, char **argv)
 		buf_clear(&b);
 		return 0;
 	}
-	if (keyfile == NULL || read_file(keyfile, &b) != 0) {
+	if (keyfile == NULL || file_read(keyfile, &b, NULL) != 0) {
 		fprintf(stderr, "dkim_sign: cannot read key (-k)\n");
 		return 2;
 	}
@@ -119,7 +103,7 @@ main(int argc, char **argv)
 		buf_clear(&b);
 		return 0;
 	}
-	if (optind >= argc || read_file(argv[optind], &b) != 0) {
+	if (optind >= argc || file_read(argv[optind], &b, NULL) != 0) {
 		fprintf(stderr, "dkim_sign: cannot read message\n");
 		return 2;
 	}

@@ -15,25 +15,9 @@
 #include <unistd.h>
 
 #include "mail/dkim.h"
+#include "util/file.h"
 #include "util/buf.h"
 #include "util/str.h"
-
-static int
-read_file(const char *path, struct buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[65536];
-	size_t k;
-	if (f == NULL)
-		return -1;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-		if (buf_append(b, tmp, k) != 0) {
-			fclose(f);
-			return -1;
-		}
-	fclose(f);
-	return 0;
-}
 
 struct keys {
 	char *name[16];
@@ -53,7 +37,7 @@ lookup(void *ctx, const char *selector, const char *domain, struct buf *txt, str
 	for (int i = 0; i < k->n; i++) {
 		if (str_casecmp(k->name[i], want) != 0)
 			continue;
-		if (read_file(k->file[i], txt) != 0)
+		if (file_read(k->file[i], txt, NULL) != 0)
 			return err_set(e, ERR_AGAIN, "cannot read %s", k->file[i]);
 		while (txt->len &&
 		       (txt->data[txt->len - 1] == '\n' || txt->data[txt->len - 1] == '\r'))
@@ -101,7 +85,7 @@ main(int argc, char **argv)
 		return 2;
 	struct buf raw;
 	buf_init(&raw, 64u << 20);
-	if (read_file(argv[optind], &raw) != 0) {
+	if (file_read(argv[optind], &raw, NULL) != 0) {
 		fprintf(stderr, "dkim_verify: cannot read %s\n", argv[optind]);
 		return 2;
 	}
@@ -110,7 +94,7 @@ main(int argc, char **argv)
 	if (pslfile) {
 		struct buf pb;
 		buf_init(&pb, 16u << 20);
-		if (read_file(pslfile, &pb) != 0 ||
+		if (file_read(pslfile, &pb, NULL) != 0 ||
 		    orgdomain_psl_parse(buf_span(&pb), &psl, &e) != 0)
 			return 2;
 		buf_clear(&pb);

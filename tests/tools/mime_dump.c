@@ -11,25 +11,9 @@
 #include <stdlib.h>
 
 #include "mail/mime.h"
+#include "util/file.h"
 #include "util/buf.h"
 #include "util/err.h"
-
-static int
-read_file(const char *path, struct buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[65536];
-	size_t k;
-	if (f == NULL)
-		return -1;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-		if (buf_append(b, tmp, k) != 0) {
-			fclose(f);
-			return -1;
-		}
-	fclose(f);
-	return 0;
-}
 
 int
 main(int argc, char **argv)
@@ -41,7 +25,7 @@ main(int argc, char **argv)
 		struct err e = { 0 };
 		buf_init(&raw, 64u << 20);
 		buf_init(&subj, 4096);
-		if (read_file(argv[a], &raw) != 0) {
+		if (file_read(argv[a], &raw, NULL) != 0) {
 			fprintf(stderr, "%s: cannot read\n", argv[a]);
 			return 2;
 		}

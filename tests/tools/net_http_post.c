@@ -16,27 +16,9 @@
 
 #include "net/http_client.h"
 #include "net/net_curl.h"
+#include "util/file.h"
 #include "util/buf.h"
 #include "util/str.h"
-
-static int
-read_file(const char *path, struct buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[4096];
-	size_t n;
-
-	if (!f)
-		return -1;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
-		if (buf_append(b, tmp, n)) {
-			fclose(f);
-			return -1;
-		}
-	}
-	fclose(f);
-	return 0;
-}
 
 static long
 num(const char *s)
@@ -111,7 +93,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	buf_init(&body, 64u << 20);
-	if (read_file(argv[optind], &body)) {
+	if (file_read(argv[optind], &body, NULL)) {
 		fprintf(stderr, "net_http_post: cannot read %s\n", argv[optind]);
 		buf_clear(&body);
 		return 2;

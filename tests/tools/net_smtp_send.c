@@ -23,28 +23,10 @@
 #include "net/dns.h"
 #include "net/net_curl.h"
 #include "net/smtp_client.h"
+#include "util/file.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/str.h"
-
-static int
-read_file(const char *path, struct buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[4096];
-	size_t n;
-
-	if (!f)
-		return -1;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
-		if (buf_append(b, tmp, n)) {
-			fclose(f);
-			return -1;
-		}
-	}
-	fclose(f);
-	return 0;
-}
 
 static long
 num(const char *s)
@@ -201,7 +183,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	buf_init(&msg, 64u << 20);
-	if (read_file(argv[optind], &msg)) {
+	if (file_read(argv[optind], &msg, NULL)) {
 		fprintf(stderr, "net_smtp_send: cannot read %s\n", argv[optind]);
 		buf_clear(&msg);
 		return 2;

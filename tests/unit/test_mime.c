@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "mail/mime.h"
+#include "util/file.h"
 #include "util/buf.h"
 
 static const char *
@@ -20,23 +21,6 @@ shared_dir(void)
 {
 	const char *s = getenv("SHARED");
 	return s && *s ? s : "../shared";
-}
-
-static int
-read_file(const char *path, struct buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[65536];
-	size_t k;
-	if (f == NULL)
-		return -1;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-		if (buf_append(b, tmp, k) != 0) {
-			fclose(f);
-			return -1;
-		}
-	fclose(f);
-	return 0;
 }
 
 /* ------------------------------------------------------------ corpus */
@@ -230,7 +214,7 @@ test_corpus(void **state)
 		snprintf(path, sizeof path, "%s/corpus/%s", shared_dir(), corpus[i].file);
 		buf_init(&raw, 64u << 20);
 		buf_init(&other, 64u << 20);
-		if (read_file(path, &raw) != 0)
+		if (file_read(path, &raw, NULL) != 0)
 			fail_msg("cannot read %s (set SHARED)", path);
 		check_corpus_message(&corpus[i], buf_span(&raw), false);
 		/* the same message with the other line ending style */

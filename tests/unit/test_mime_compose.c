@@ -16,6 +16,7 @@
 
 #include "mail/compose.h"
 #include "mail/mime.h"
+#include "util/file.h"
 #include "util/buf.h"
 
 #define GOLDEN "tests/data/mail/report.eml"
@@ -49,23 +50,6 @@ base_report(void)
 	return r;
 }
 
-static int
-read_file(const char *path, struct buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[65536];
-	size_t k;
-	if (f == NULL)
-		return -1;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-		if (buf_append(b, tmp, k) != 0) {
-			fclose(f);
-			return -1;
-		}
-	fclose(f);
-	return 0;
-}
-
 static void
 test_golden(void **state)
 {
@@ -82,7 +66,7 @@ test_golden(void **state)
 		assert_int_equal(fwrite(out.data, 1, out.len, f), out.len);
 		fclose(f);
 	}
-	if (read_file(GOLDEN, &want) != 0)
+	if (file_read(GOLDEN, &want, NULL) != 0)
 		fail_msg("cannot read %s", GOLDEN);
 	if (out.len != want.len || memcmp(out.data, want.data, out.len) != 0)
 		fail_msg("composed message differs from %s:\ngot:\n%s", GOLDEN, buf_cstr(&out));

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/file.h"
 #include "report/gzip.h"
 #include "report/report.h"
 
@@ -34,22 +35,6 @@ shared_dir(void)
 {
 	const char *s = getenv("SHARED");
 	return s && *s ? s : "../shared";
-}
-
-static int
-slurp(const char *path, struct buf *out)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[8192];
-	size_t n;
-
-	if (f == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(out, chunk, n) != 0)
-			break;
-	fclose(f);
-	return 0;
 }
 
 /* Loads a corpus file (gunzipping when it starts with the gzip magic) and reads it. */
@@ -63,7 +48,7 @@ load(const char *rel, struct report **r, struct err *e)
 	snprintf(path, sizeof(path), "%s/corpus/%s", shared_dir(), rel);
 	buf_init(&raw, 64 << 20);
 	buf_init(&json, GZIP_DEFAULT_MAX_OUT);
-	if (slurp(path, &raw) != 0)
+	if (file_read(path, &raw, NULL) != 0)
 		fail_msg("cannot read %s (set SHARED)", path);
 	struct span s = buf_span(&raw);
 	if (gzip_is_gzip(s)) {
