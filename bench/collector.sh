@@ -1,5 +1,6 @@
 #!/bin/sh
-# bench/collector.sh - collector ingestion benchmarks (`make bench` runs it).
+# bench/collector.sh - collector ingestion benchmarks (`make bench` runs it), against
+# the real daemon (tlsrptd) on a real socket.
 #
 # Prints name<TAB>value<TAB>unit<TAB>target lines:
 #   end-to-end results/s through the client library, blocking, 1 and 2 sender threads
@@ -11,20 +12,28 @@
 set -u
 B=${B:-build}
 cd "$(dirname "$0")/.." || exit 1
-make --no-print-directory -s "$B/tests/tools/collectord" "$B/tests/tools/sendmany" >&2 || exit 1
+make --no-print-directory -s "$B/tlsrptd" "$B/tests/tools/sendmany" >&2 || exit 1
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 N=500000
 TCK=$(getconf CLK_TCK)
 qlen=$(cat /proc/sys/net/unix/max_dgram_qlen 2>/dev/null || echo "?")
 
+# The real daemon, from a configuration with its socket and store in $T.
+cat >"$T/tlsrptd.toml" <<EOF
+[collector]
+socket = "$T/s"
+[store]
+path = "$T/db"
+[log]
+destination = "stderr"
+EOF
 start_collector() {
 	rm -f "$T/db" "$T/db-wal" "$T/db-shm" "$T/s"
-	"$B/tests/tools/collectord" --socket "$T/s" --store "$T/db" --stats "$T/stats" \
-		>"$T/ready" 2>"$T/log" &
+	"$B/tlsrptd" --foreground --config "$T/tlsrptd.toml" 2>"$T/log" &
 	cpid=$!
 	i=0
-	while ! grep -q ready "$T/ready" 2>/dev/null && [ $i -lt 200 ]; do
+	while ! grep -q ' ready' "$T/log" 2>/dev/null && [ $i -lt 200 ]; do
 		sleep 0.02
 		i=$((i + 1))
 	done
@@ -70,7 +79,7 @@ out=$("$B/tests/tools/sendmany" --socket "$T/s" --count 100000 --domains 1000 --
 sleep 1.2
 kill -TERM $cpid
 wait $cpid
-acc=$(sed -n 's/^accepted=//p' "$T/stats")
+acc=$(sed -n 's/.* stopped datagrams=[0-9]* accepted=\([0-9]*\).*/\1/p' "$T/log")
 printf 'collector loss, nonblocking burst 100000, qlen %s\t%s\t%%\t-\n' "$qlen" \
 	"$(awk -v a="$acc" 'BEGIN { printf "%.2f", (100000 - a) / 1000 }')"
 
