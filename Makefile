@@ -193,7 +193,7 @@ build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o build/fuzz/libtlsrptd.a
 # ---------------------------------------------------------------- tests
 # `make test` first installs what is missing, then builds and runs in a sub-make so
 # that pkg-config sees the freshly installed packages.
-.PHONY: all test check run deps build-tests fuzz fuzz-run lint bench install clean soak
+.PHONY: all man test check run deps build-tests fuzz fuzz-run lint bench install clean soak
 
 deps:
 	@scripts/install-deps
@@ -226,7 +226,19 @@ bench: deps
 lint:
 	@tests/lint
 
-install: all
+# tlsrptd.toml(5) lists the keys from the program's own key table.
+$(B)/man/tlsrptd.toml.5: man/tlsrptd.toml.5.in $(B)/tlsrpt scripts/gen-conf-man
+	@mkdir -p $(@D)
+	scripts/gen-conf-man $(B)/tlsrpt man/tlsrptd.toml.5.in $@
+
+man: $(B)/man/tlsrptd.toml.5
+
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 man/tlsrpt.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsrpt.1
+	install -m 644 $(B)/man/tlsrptd.toml.5 $(DESTDIR)$(PREFIX)/share/man/man5/tlsrptd.toml.5
+	install -m 644 man/tlsrptd.8 $(DESTDIR)$(PREFIX)/share/man/man8/tlsrptd.8
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib \
 		$(DESTDIR)$(PREFIX)/include $(DESTDIR)/etc/tlsrptd $(DESTDIR)/etc/sysctl.d \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system
