@@ -12,7 +12,8 @@
 set -u
 B=${B:-build}
 cd "$(dirname "$0")/.." || exit 1
-make --no-print-directory -s "$B/tlsrptd" "$B/tests/tools/sendmany" >&2 || exit 1
+make --no-print-directory -s "$B/tlsrptd" "$B/tests/tools/sendmany" "$B/tests/tools/count_recv" \
+	>&2 || exit 1
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 N=500000
@@ -69,6 +70,27 @@ printf 'collector end-to-end, blocking, 1 sender thread\t%s\tresults/s\t>= 20000
 	"$(echo $rates1 | tr ' ' '\n' | median)"
 printf 'collector end-to-end, blocking, 2 sender threads\t%s\tresults/s\t>= 200000\n' \
 	"$(echo $rates2 | tr ' ' '\n' | median)"
+# The physical limit: the same sender against a receiver that only counts.
+base=""
+for run in 1 2 3; do
+	rm -f "$T/b"
+	"$B/tests/tools/count_recv" "$T/b" >"$T/bready" &
+	bpid=$!
+	i=0
+	while ! grep -q ready "$T/bready" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+	out=$("$B/tests/tools/sendmany" --socket "$T/b" --count $N --domains 10000 --threads 1)
+	kill -TERM $bpid
+	wait $bpid
+	base="$base $(echo "$out" | sed -n 's/.*rate=\([0-9]*\).*/\1/p')"
+done
+base_med=$(echo $base | tr ' ' '\n' | median)
+rate1_med=$(echo $rates1 | tr ' ' '\n' | median)
+printf 'baseline: counting-only recvmmsg receiver, 1 sender thread\t%s\tresults/s\t-\n' "$base_med"
+printf 'collector throughput as share of the baseline\t%s\t%%\t-\n' \
+	"$(awk -v a="$rate1_med" -v b="$base_med" 'BEGIN { printf "%.0f", b ? 100 * a / b : 0 }')"
 printf 'collector CPU per result (with syscalls, flush)\t%s\tus\t<= 5\n' \
 	"$(echo $cpu_per | tr ' ' '\n' | median)"
 printf 'collector peak RSS (VmHWM, 10000 domains)\t%s\tMB\t<= 32\n' \
