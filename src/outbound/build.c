@@ -330,13 +330,13 @@ parts_push(struct outbound_parts *out, struct report *r)
 }
 
 int
-outbound_split(struct report *full, const char *domain, const char *submitter, size_t max_size,
-               struct outbound_parts *out, struct err *e)
+outbound_split(struct report *full, const char *domain, const char *submitter, unsigned first_part,
+               size_t max_size, struct outbound_parts *out, struct err *e)
 {
 	size_t np = full->n_policies, base0 = 0, cur = 0, *len = NULL;
 	struct report_policy **pol = full->policies;
 	struct report *part = NULL;
-	unsigned partno = 1;
+	unsigned partno = first_part ? first_part : 1;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));

@@ -60,12 +60,15 @@ struct outbound_parts {
 /*
  * Splits full (consumed: freed or moved into the parts) into reports of at most
  * max_size bytes of JSON, named with naming_report_id(window start, domain, part,
- * submitter).  A report with no policies gives one part with no policies.  A part that
+ * submitter) for part = first_part, first_part + 1, ...  (first_part > 1 when another
+ * window of the same domain and start, with another TLSRPT record, already used the
+ * lower part numbers: report-ids stay distinct).
+ * A report with no policies gives one part with no policies.  A part that
  * cannot fit even without failure details keeps its policy and has too_big set.
  * Returns 0 and fills *out (free with outbound_parts_clear), or a negative code.
  */
-int outbound_split(struct report *full, const char *domain, const char *submitter, size_t max_size,
-                   struct outbound_parts *out, struct err *e);
+int outbound_split(struct report *full, const char *domain, const char *submitter,
+                   unsigned first_part, size_t max_size, struct outbound_parts *out, struct err *e);
 void outbound_parts_clear(struct outbound_parts *p);
 
 #endif

@@ -127,6 +127,39 @@ part_out_clear(struct part_out *po)
 	free(po->error);
 }
 
+struct part_scan {
+	const struct store_window *w;
+	unsigned max;
+};
+
+static int
+scan_part(void *ctx, const struct store_outbox_report *r)
+{
+	struct part_scan *ps = ctx;
+
+	if (r->period == ps->w->period && r->start == ps->w->start && r->part > ps->max)
+		ps->max = r->part;
+	return 0;
+}
+
+/*
+ * The first part number of window w: 1, or after the parts of the other windows of
+ * the same (period, start, domain) that had another TLSRPT record (report-ids carry
+ * no record, so they must not repeat).
+ */
+static int
+first_part(struct store *s, const struct store_window *w, unsigned *out, struct err *e)
+{
+	struct store_outbox_filter f = { .domain = w->domain,
+		                         .report_state = -1,
+		                         .delivery_state = -1 };
+	struct part_scan ps = { .w = w };
+	int rc = s->ops->outbox_list(s, &f, scan_part, &ps, e);
+
+	*out = ps.max + 1;
+	return rc;
+}
+
 /* Builds, encodes and inserts the parts; called inside the transaction. */
 static int
 generate_locked(const struct outbound_opts *o, const struct store_window *w,
@@ -141,6 +174,7 @@ generate_locked(const struct outbound_opts *o, const struct store_window *w,
 	struct err re = { 0 };
 	struct store_delivery *dv = NULL;
 	size_t ndv = 0;
+	unsigned part1 = 1;
 	int64_t now = now_of(o);
 	size_t max_size = (size_t)conf_size(o->conf, "report.tls.aggregate.max-size");
 	int rc;
@@ -158,7 +192,12 @@ generate_locked(const struct outbound_opts *o, const struct store_window *w,
 		report_free(full);
 		return s->ops->mark_reported(s, w->id, now, e);
 	}
-	rc = outbound_split(full, w->domain, id->submitter, max_size, &parts, e);
+	rc = first_part(s, w, &part1, e);
+	if (rc) {
+		report_free(full);
+		return rc;
+	}
+	rc = outbound_split(full, w->domain, id->submitter, part1, max_size, &parts, e);
 	if (rc)
 		return rc;
 	fault_point("build");
@@ -197,7 +236,7 @@ generate_locked(const struct outbound_opts *o, const struct store_window *w,
 			r.end = parts.r[i]->end;
 			r.domain = w->domain;
 			r.record = w->record;
-			r.part = (unsigned)(i + 1);
+			r.part = part1 + (unsigned)i;
 			r.report_id = parts.r[i]->report_id;
 			r.filename = po.filename;
 			r.body = (const unsigned char *)po.gz.data;
@@ -387,7 +426,7 @@ outbound_preview(const struct outbound_opts *o, const char *domain, int64_t at, 
 		rc = outbound_build(o->store, w, &id, &full, NULL, e);
 		if (rc == 0)
 			rc = outbound_split(
-			        full, w->domain, id.submitter,
+			        full, w->domain, id.submitter, 1,
 			        (size_t)conf_size(o->conf, "report.tls.aggregate.max-size"), &parts,
 			        e);
 		for (size_t k = 0; rc == 0 && k < parts.n; k++) {
