@@ -79,7 +79,6 @@ struct store_window {
 /* Called per window; strings live until the callback returns.  Non-zero stops the walk. */
 typedef int (*store_window_fn)(void *ctx, const struct store_window *w);
 
-
 /* ------------------------------------------------------------------ outbox (issue 6) */
 
 enum store_report_state {
@@ -113,17 +112,17 @@ struct store_outbox_report {
 	int64_t id; /* set by outbox_insert */
 	int64_t window_id;
 	enum window_period period;
-	int64_t start;    /* window start */
-	int64_t end;      /* the date-range end-datetime (last second) */
-	const char *domain;    /* report domain */
-	const char *record;    /* the TLSRPT record text the rua list came from */
-	unsigned part;         /* 1, 2, ... */
-	const char *report_id; /* RFC 8460 report-id */
-	const char *filename;  /* attachment name (.json.gz) */
+	int64_t start;             /* window start */
+	int64_t end;               /* the date-range end-datetime (last second) */
+	const char *domain;        /* report domain */
+	const char *record;        /* the TLSRPT record text the rua list came from */
+	unsigned part;             /* 1, 2, ... */
+	const char *report_id;     /* RFC 8460 report-id */
+	const char *filename;      /* attachment name (.json.gz) */
 	const unsigned char *body; /* gzip of the JSON (outbox_list: NULL) */
 	size_t body_len;
-	size_t json_size;           /* bytes of the JSON before compression */
-	uint64_t dropped;           /* failure details dropped to fit max-size */
+	size_t json_size; /* bytes of the JSON before compression */
+	uint64_t dropped; /* failure details dropped to fit max-size */
 	enum store_report_state state;
 	const char *error; /* why it is invalid; NULL otherwise */
 	int64_t created;
@@ -177,7 +176,8 @@ struct store_ops {
 	int (*outbox_list)(struct store *s, const struct store_outbox_filter *f, store_outbox_fn fn,
 	                   void *ctx, struct err *e);
 	/* Report id with body and delivery rows; ERR_NOTFOUND when there is none. */
-	int (*outbox_get)(struct store *s, int64_t id, store_outbox_fn fn, void *ctx, struct err *e);
+	int (*outbox_get)(struct store *s, int64_t id, store_outbox_fn fn, void *ctx,
+	                  struct err *e);
 	/* Updates one delivery row after an attempt (attempts is incremented). */
 	int (*outbox_delivery_update)(struct store *s, int64_t report_id, const char *dest,
 	                              enum store_delivery_state state, int64_t next_try,
