@@ -67,7 +67,9 @@ static const char *const sql_text[ST_COUNT_] = {
 	                 "p.id, p.policy_type, p.policy_domain, p.key, c.success, c.failure "
 	                 "FROM session_counts c JOIN windows w ON w.id = c.window_id "
 	                 "JOIN policies p ON p.id = c.policy_id "
-	                 "WHERE ?1 = 0 OR w.id = ?1 "
+	                 /* a range on the primary key, so one window is a seek, not a scan */
+	                 "WHERE c.window_id BETWEEN (CASE WHEN ?1 = 0 THEN 0 ELSE ?1 END) "
+	                 "AND (CASE WHEN ?1 = 0 THEN 9223372036854775807 ELSE ?1 END) "
 	                 "ORDER BY w.domain, w.start, w.record, p.key",
 	[ST_LIST_DUE] = "SELECT id, period, start, end_time, domain, record FROM windows "
 	                "WHERE state = 0 AND end_time <= ?1 ORDER BY end_time, domain, record",
