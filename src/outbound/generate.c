@@ -127,21 +127,6 @@ part_out_clear(struct part_out *po)
 	free(po->error);
 }
 
-struct part_scan {
-	const struct store_window *w;
-	unsigned max;
-};
-
-static int
-scan_part(void *ctx, const struct store_outbox_report *r)
-{
-	struct part_scan *ps = ctx;
-
-	if (r->period == ps->w->period && r->start == ps->w->start && r->part > ps->max)
-		ps->max = r->part;
-	return 0;
-}
-
 /*
  * The first part number of window w: 1, or after the parts of the other windows of
  * the same (period, start, domain) that had another TLSRPT record (report-ids carry
@@ -150,13 +135,10 @@ scan_part(void *ctx, const struct store_outbox_report *r)
 static int
 first_part(struct store *s, const struct store_window *w, unsigned *out, struct err *e)
 {
-	struct store_outbox_filter f = { .domain = w->domain,
-		                         .report_state = -1,
-		                         .delivery_state = -1 };
-	struct part_scan ps = { .w = w };
-	int rc = s->ops->outbox_list(s, &f, scan_part, &ps, e);
+	unsigned max = 0;
+	int rc = s->ops->outbox_max_part(s, w->period, w->start, w->domain, &max, e);
 
-	*out = ps.max + 1;
+	*out = max + 1;
 	return rc;
 }
 

@@ -178,6 +178,9 @@ struct store_ops {
 	/* Report id with body and delivery rows; ERR_NOTFOUND when there is none. */
 	int (*outbox_get)(struct store *s, int64_t id, store_outbox_fn fn, void *ctx,
 	                  struct err *e);
+	/* The highest part number in the outbox for (period, start, domain), 0 if none. */
+	int (*outbox_max_part)(struct store *s, enum window_period period, int64_t start,
+	                       const char *domain, unsigned *max, struct err *e);
 	/* Updates one delivery row after an attempt (attempts is incremented). */
 	int (*outbox_delivery_update)(struct store *s, int64_t report_id, const char *dest,
 	                              enum store_delivery_state state, int64_t next_try,

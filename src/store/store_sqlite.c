@@ -131,7 +131,7 @@ static const char *const migrations[] = {
 	" error TEXT,"
 	" created INTEGER NOT NULL,"
 	" UNIQUE (window_id, part));"
-	"CREATE INDEX outbox_reports_domain ON outbox_reports(domain, created);"
+	"CREATE INDEX outbox_reports_domain ON outbox_reports(domain, start, period);"
 	"CREATE INDEX outbox_reports_created ON outbox_reports(created);"
 	"CREATE TABLE outbox_deliveries ("
 	" report INTEGER NOT NULL REFERENCES outbox_reports(id) ON DELETE CASCADE,"
@@ -509,6 +509,7 @@ static const struct store_ops sqlite_ops = {
 	.outbox_insert = sqlite_outbox_insert,
 	.outbox_list = sqlite_outbox_list,
 	.outbox_get = sqlite_outbox_get,
+	.outbox_max_part = sqlite_outbox_max_part,
 	.outbox_delivery_update = sqlite_outbox_delivery_update,
 	.purge = sqlite_purge,
 };

@@ -43,6 +43,8 @@ int sqlite_outbox_insert(struct store *s, const struct store_outbox_report *r, i
 int sqlite_outbox_list(struct store *s, const struct store_outbox_filter *f, store_outbox_fn fn,
                        void *ctx, struct err *e);
 int sqlite_outbox_get(struct store *s, int64_t id, store_outbox_fn fn, void *ctx, struct err *e);
+int sqlite_outbox_max_part(struct store *s, enum window_period period, int64_t start,
+                           const char *domain, unsigned *max, struct err *e);
 int sqlite_outbox_delivery_update(struct store *s, int64_t report_id, const char *dest,
                                   enum store_delivery_state state, int64_t next_try,
                                   const char *last_error, struct err *e);

@@ -25,6 +25,7 @@ enum {
 	SL_PURGE_FAILURES,
 	SL_PURGE_SESSIONS,
 	SL_PURGE_WINDOWS,
+	SL_MAX_PART,
 };
 
 static const char sql_insert_report[] =
@@ -48,6 +49,8 @@ static const char sql_select_deliveries[] =
 static const char sql_update_delivery[] =
         "UPDATE outbox_deliveries SET state = ?3, attempts = attempts + 1, next_try = ?4, "
         "last_error = ?5 WHERE report = ?1 AND dest = ?2";
+static const char sql_max_part[] = "SELECT coalesce(max(part), 0) FROM outbox_reports "
+                                   "WHERE domain = ?1 AND start = ?2 AND period = ?3";
 static const char sql_purge_reports[] = "DELETE FROM outbox_reports WHERE created < ?1";
 static const char sql_purge_failures[] =
         "DELETE FROM failure_counts WHERE window_id IN "
@@ -262,6 +265,29 @@ sqlite_outbox_get(struct store *base, int64_t id, store_outbox_fn fn, void *ctx,
 	if (rc == 0 && n == 0)
 		return err_set(e, ERR_NOTFOUND, "outbox: no report %lld", (long long)id);
 	return rc;
+}
+
+int
+sqlite_outbox_max_part(struct store *base, enum window_period period, int64_t start,
+                       const char *domain, unsigned *max, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = sqlite_stmt(s, SL_MAX_PART, sql_max_part, e);
+	int rc;
+
+	*max = 0;
+	if (st == NULL)
+		return e ? e->code : ERR_IO;
+	bind_text(st, 1, domain);
+	sqlite3_bind_int64(st, 2, start);
+	sqlite3_bind_int(st, 3, (int)period);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*max = (unsigned)sqlite3_column_int(st, 0);
+	done(st);
+	if (rc != SQLITE_ROW)
+		return sqlite_db_err(s, e, ERR_IO, "outbox max part");
+	return 0;
 }
 
 int
