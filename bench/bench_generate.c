@@ -17,6 +17,7 @@
 #include "outbound/generate.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/str.h"
 
 enum { DETAILS = 10 };
 
@@ -59,8 +60,9 @@ fill(struct store *s, int domains, struct err *e)
 		                  "\"policy-domain\":\"%s\",\"mx-host\":[\"*.%s\"]}",
 		                  dom, dom, dom);
 
-		wk = (struct store_window_key){ WINDOW_DAILY, DAY0, { dom, (size_t)dn },
-			                        { rec, (size_t)rn } };
+		wk = (struct store_window_key){
+			WINDOW_DAILY, DAY0, { dom, (size_t)dn }, { rec, (size_t)rn }
+		};
 		if (s->ops->window_open(s, &wk, &wid, &st, e) ||
 		    s->ops->policy_id(s, (struct span){ key, (size_t)kn }, "sts",
 		                      (struct span){ dom, (size_t)dn }, &pid, e) ||
@@ -80,7 +82,9 @@ main(void)
 	                                "[report.tls.aggregate]\norg-name = \"'Example Org'\"\n"
 	                                "from-address = \"'noreply-tls@example.org'\"\nsign = []\n";
 	const char *env = getenv("BENCH_GENERATE_DOMAINS");
-	int domains = env ? atoi(env) : 100000;
+	int64_t n = 0;
+	int domains = env && str_to_i64(span_cstr(env), &n) == 0 && n > 0 && n <= 10000000 ? (int)n
+	                                                                                   : 100000;
 	char path[] = "/tmp/bench_generate.XXXXXX";
 	char side[sizeof(path) + 8];
 	struct conf *c = NULL;
@@ -92,8 +96,6 @@ main(void)
 	int fd;
 
 	log_setup("bench_generate", LOG_DEST_NONE, LOG_LEVEL_ERROR);
-	if (domains <= 0)
-		domains = 100000;
 	fd = mkstemp(path);
 	if (fd < 0)
 		return 1;
