@@ -655,6 +655,77 @@ test_contact_info_and_names(void **state)
 	conf_free(c2);
 }
 
+/* A report failing the strict validator is stored as invalid, with the reason, and
+ * gets no delivery rows; the window is still marked reported (not retried forever). */
+static void
+test_invalid_kept_not_sent(void **state)
+{
+	struct store *s = open_store();
+	struct conf *c = load_conf("contact-info = \"'not an address'\"\n");
+	struct collector *col;
+	struct outbound_stats st;
+	struct store_outbox_filter f = { .report_state = STORE_REPORT_INVALID,
+		                         .delivery_state = -1 };
+	struct got g;
+	struct err e = { 0 };
+	int n = 0;
+
+	(void)state;
+	test_period = WINDOW_DAILY;
+	col = new_collector(s);
+	feed(col, "bad.example", 9, "bad.example", NULL, 0, NULL, NULL, T_DAY + 100);
+	flush(col);
+	run_pass(s, c, T_DAY + 86400, true, &st);
+	assert_int_equal(st.windows, 1);
+	assert_int_equal(st.reports, 1);
+	assert_int_equal(st.invalid, 1);
+	read_outbox(s, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.state[0], STORE_REPORT_INVALID);
+	assert_int_equal(g.n_deliveries[0], 0);
+	assert_int_equal(s->ops->outbox_list(s, &f, count_reports, &n, &e), 0);
+	assert_int_equal(n, 1);
+	run_pass(s, c, T_DAY + 2 * 86400, true, &st);
+	assert_int_equal(st.windows, 0);
+	got_free(&g);
+	collector_free(col);
+	store_close(s);
+	conf_free(c);
+}
+
+static int
+take_error(void *ctx, const struct store_outbox_report *r)
+{
+	char *out = ctx;
+
+	snprintf(out, 512, "%s", r->error ? r->error : "");
+	return 0;
+}
+
+static void
+test_invalid_reason_recorded(void **state)
+{
+	struct store *s = open_store();
+	struct conf *c = load_conf("contact-info = \"'not an address'\"\n");
+	struct collector *col;
+	struct outbound_stats st;
+	struct err e = { 0 };
+	char reason[512] = "";
+
+	(void)state;
+	test_period = WINDOW_DAILY;
+	col = new_collector(s);
+	feed(col, "bad.example", 9, "bad.example", NULL, 0, NULL, NULL, T_DAY + 100);
+	flush(col);
+	run_pass(s, c, T_DAY + 86400, true, &st);
+	assert_int_equal(s->ops->outbox_get(s, 1, take_error, reason, &e), 0);
+	if (strncmp(reason, "contact-info", 12) != 0)
+		fail_msg("got error \"%s\", want one about contact-info", reason);
+	collector_free(col);
+	store_close(s);
+	conf_free(c);
+}
+
 int
 main(void)
 {
@@ -669,6 +740,8 @@ main(void)
 		cmocka_unit_test(test_missed_windows_oldest_first),
 		cmocka_unit_test(test_outbox_filters_update_purge),
 		cmocka_unit_test(test_contact_info_and_names),
+		cmocka_unit_test(test_invalid_kept_not_sent),
+		cmocka_unit_test(test_invalid_reason_recorded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
