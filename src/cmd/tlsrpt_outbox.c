@@ -5,6 +5,7 @@
  *   tlsrpt outbox list [--config FILE] [--store PATH] [--domain D] [--state S]
  *   tlsrpt outbox show [--config FILE] [--store PATH] ID
  *   tlsrpt outbox preview [--config FILE] [--store PATH] --domain D [--window current|UNIX]
+ *   tlsrpt outbox purge [--config FILE] [--store PATH] --older-than-days N
  *
  * list: a header and one tab-separated line per report:
  *   id  domain  period  window-start  part  state  deliveries  report-id
@@ -14,6 +15,9 @@
  * part, state, error, json-size, gzip-size, dropped-details, record, created), one
  * "delivery: DEST STATE attempts=N next-try=T [error=...]" line per destination, then
  * the JSON of the report on the last line.
+ * purge: deletes the outbox reports created more than N days ago and the counters and
+ * windows of reported windows that ended before then (retention); prints
+ * "reports=N windows=N".
  * preview: builds, validates and prints (one JSON document per line) the reports of
  * the domain's window containing now (current) or the given time, without storing.
  * Exit 0 ok, 1 failure (also: no such report), 2 usage.  Single-threaded.
@@ -33,7 +37,8 @@ static const char usage_text[] =
         "usage: tlsrpt outbox list [--config FILE] [--store PATH] [--domain D] [--state S]\n"
         "       tlsrpt outbox show [--config FILE] [--store PATH] ID\n"
         "       tlsrpt outbox preview [--config FILE] [--store PATH] --domain D "
-        "[--window current|UNIX]\n";
+        "[--window current|UNIX]\n"
+        "       tlsrpt outbox purge [--config FILE] [--store PATH] --older-than-days N\n";
 
 static void
 fmt_time(int64_t t, char *out)
@@ -113,10 +118,11 @@ cmd_outbox(int argc, char **argv)
 		{ "state", required_argument, NULL, 'S' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "older-than-days", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = DEFAULT_CONFIG, *path = NULL, *domain = NULL, *state = NULL;
-	const char *window = "current", *sub;
+	const char *window = "current", *sub, *older = NULL;
 	struct store_outbox_filter f = { .report_state = -1, .delivery_state = -1 };
 	struct store *s = NULL;
 	struct err e = { 0 };
@@ -150,6 +156,9 @@ cmd_outbox(int argc, char **argv)
 			break;
 		case 'w':
 			window = optarg;
+			break;
+		case 'o':
+			older = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -190,6 +199,29 @@ cmd_outbox(int argc, char **argv)
 		if (cli_open_store(config, "sqlite", path, &s) != 0)
 			return 1;
 		rc = s->ops->outbox_get(s, id, print_show, &e, &e);
+	} else if (strcmp(sub, "purge") == 0) {
+		struct clock clk;
+		int64_t days;
+		uint64_t nr = 0, nw = 0;
+
+		if (older == NULL || optind < argc || parse_time(older, &days) != 0 || days < 1 ||
+		    days > 36500) {
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+		if (cli_open_store(config, "sqlite", path, &s) != 0)
+			return 1;
+		clock_init_real(&clk);
+		rc = s->ops->begin(s, &e);
+		if (rc == 0)
+			rc = s->ops->purge(s, clock_now(&clk) - days * 86400, &nr, &nw, &e);
+		if (rc == 0)
+			rc = s->ops->commit(s, &e);
+		else
+			s->ops->rollback(s);
+		if (rc == 0)
+			printf("reports=%llu windows=%llu\n", (unsigned long long)nr,
+			       (unsigned long long)nw);
 	} else if (strcmp(sub, "preview") == 0) {
 		struct conf *conf = NULL;
 		struct outbound_opts o = { 0 };

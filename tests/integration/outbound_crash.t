@@ -11,7 +11,7 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 check() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1: got '$2', want '$3'"; fi; }
-echo "1..19"
+echo "1..20"
 
 sed -e "s|^socket = .*|socket = \"$T/collector.sock\"|" \
     -e "s|^path = .*|path = \"$T/tlsrptd.sqlite\"|" \
@@ -84,3 +84,6 @@ check "outbox show of a missing id fails" "$?:$(cat "$T/show.err")" \
 	--window $two_days_ago >"$T/preview" 2>&1
 check "outbox preview builds the reports of a window without storing them" \
 	"$(wc -l <"$T/preview") $(reports)" "2 6"
+check "outbox purge deletes the reported windows older than a day, keeps new reports" \
+	"$("$B/tlsrpt" outbox purge --config "$T/tlsrptd.toml" --older-than-days 1) $(reports)" \
+	"reports=0 windows=6 6"
