@@ -11,7 +11,7 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 check() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1: got '$2', want '$3'"; fi; }
-echo "1..20"
+echo "1..21"
 
 sed -e "s|^socket = .*|socket = \"$T/collector.sock\"|" \
     -e "s|^path = .*|path = \"$T/tlsrptd.sqlite\"|" \
@@ -87,3 +87,16 @@ check "outbox preview builds the reports of a window without storing them" \
 check "outbox purge deletes the reported windows older than a day, keeps new reports" \
 	"$("$B/tlsrpt" outbox purge --config "$T/tlsrptd.toml" --older-than-days 1) $(reports)" \
 	"reports=0 windows=6 6"
+
+# the daemon generates the windows it missed while it was down, at start
+cp "$T/clean.sqlite" "$T/tlsrptd.sqlite"
+rm -f "$T/tlsrptd.sqlite-wal" "$T/tlsrptd.sqlite-shm"
+"$B/tlsrptd" --foreground --config "$T/tlsrptd.toml" 2>"$T/d2.err" &
+pid=$!
+i=0
+while [ $i -lt 200 ] && ! grep -q 'scheduler pass' "$T/d2.err" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+check "the daemon generates the missed windows at start" \
+	"$(grep -o 'scheduler pass" windows=[0-9]* reports=[0-9]*' "$T/d2.err") $(reports)" \
+	'scheduler pass" windows=6 reports=6 6'
