@@ -726,6 +726,48 @@ test_invalid_reason_recorded(void **state)
 	conf_free(c);
 }
 
+/* send changes from hourly to daily mid-day: the hourly window keeps its sessions, the
+ * daily one gets the rest; every session is reported exactly once. */
+static void
+test_frequency_change(void **state)
+{
+	struct store *s = open_store();
+	struct conf *c = load_conf(NULL);
+	struct collector *col;
+	struct outbound_stats st;
+	struct got g;
+	uint64_t ok = 0, failed = 0, details = 0;
+	size_t npol = 0;
+
+	(void)state;
+	test_period = WINDOW_HOURLY;
+	col = new_collector(s);
+	for (int i = 0; i < 4; i++)
+		feed(col, "chg.example", 9, "chg.example", NULL, 0, NULL, NULL, T_HOUR + 10 + i);
+	flush(col);
+	collector_free(col);
+	test_period = WINDOW_DAILY;
+	col = new_collector(s);
+	for (int i = 0; i < 3; i++)
+		feed(col, "chg.example", 9, "chg.example", NULL, 0, NULL, NULL, T_HOUR + 20 + i);
+	flush(col);
+	run_pass(s, c, T_DAY + 2 * 86400, false, &st);
+	assert_int_equal(st.windows, 2);
+	read_outbox(s, &g);
+	assert_int_equal(g.n, 2);
+	for (int i = 0; i < g.n; i++)
+		sum_report(g.json[i], &ok, &failed, &details, &npol);
+	assert_int_equal(ok, 7);
+	assert_non_null(strstr(g.json[0], "\"end-datetime\":\"2025-11-28T10:59:59Z\""));
+	assert_non_null(strstr(g.json[0], "\"total-successful-session-count\":4"));
+	assert_non_null(strstr(g.json[1], "\"end-datetime\":\"2025-11-28T23:59:59Z\""));
+	assert_non_null(strstr(g.json[1], "\"total-successful-session-count\":3"));
+	got_free(&g);
+	collector_free(col);
+	store_close(s);
+	conf_free(c);
+}
+
 int
 main(void)
 {
@@ -742,6 +784,7 @@ main(void)
 		cmocka_unit_test(test_contact_info_and_names),
 		cmocka_unit_test(test_invalid_kept_not_sent),
 		cmocka_unit_test(test_invalid_reason_recorded),
+		cmocka_unit_test(test_frequency_change),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
