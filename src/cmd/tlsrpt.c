@@ -17,6 +17,8 @@ const struct tlsrpt_cmd tlsrpt_cmds[] = {
 	{ "report", "validate or show received RFC 8460 reports", cmd_report },
 	{ "record", "send one TLS result to the collector", cmd_record },
 	{ "stats", "show collected sessions per domain and window", cmd_stats },
+	{ "generate", "generate the reports of due windows into the outbox", cmd_generate },
+	{ "outbox", "list, show or preview generated reports", cmd_outbox },
 	{ NULL, NULL, NULL },
 };
 

@@ -34,6 +34,9 @@ int cmd_config(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+/* `tlsrpt generate` (tlsrpt_generate.c), `tlsrpt outbox list|show|preview` (tlsrpt_outbox.c). */
+int cmd_generate(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
 
 /*
  * Loads the configuration file path; on errors prints all of them to stderr and

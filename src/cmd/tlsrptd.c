@@ -18,6 +18,7 @@
 
 #include "collector/collector.h"
 #include "config/conf.h"
+#include "outbound/scheduler.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -196,6 +197,10 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return 1;
 	}
+	/* report generation (issue 6): a scheduler pass at start and every minute */
+	struct outbound_scheduler *sched = NULL;
+	if (outbound_scheduler_start(conf, 60, &sched, &e) != 0)
+		log_error("report generation disabled: %s", e.msg);
 	log_info("ready");
 	for (;;) {
 		struct signalfd_siginfo si;
@@ -215,6 +220,7 @@ main(int argc, char **argv)
 		break;
 	}
 	close(sfd);
+	outbound_scheduler_stop(sched);
 	struct collector_stats st;
 	collector_stop(col, &st);
 	store_close(store);

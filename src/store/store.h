@@ -79,6 +79,67 @@ struct store_window {
 /* Called per window; strings live until the callback returns.  Non-zero stops the walk. */
 typedef int (*store_window_fn)(void *ctx, const struct store_window *w);
 
+/* ------------------------------------------------------------------ outbox (issue 6) */
+
+enum store_report_state {
+	STORE_REPORT_READY = 0,   /* valid; delivered through its delivery rows */
+	STORE_REPORT_INVALID = 1, /* failed validation or has no destination: never sent */
+};
+
+enum store_delivery_state {
+	STORE_DELIVERY_PENDING = 0,
+	STORE_DELIVERY_SENT = 1,
+	STORE_DELIVERY_FAILED = 2, /* failed at least once; retried at next_try */
+	STORE_DELIVERY_GIVEN_UP = 3,
+};
+
+/* "ready"/"invalid" and "pending"/"sent"/"failed"/"given-up"; parsers return -1. */
+const char *store_report_state_name(enum store_report_state s);
+const char *store_delivery_state_name(enum store_delivery_state s);
+int store_delivery_state_parse(const char *name);
+
+/* One destination of an outbox report. */
+struct store_delivery {
+	const char *dest; /* the rua URI as published (mailto:... or https://...) */
+	enum store_delivery_state state;
+	uint32_t attempts;
+	int64_t next_try;
+	const char *last_error; /* NULL when none */
+};
+
+/* One report of the outbox.  Strings and the body live as long as their owner. */
+struct store_outbox_report {
+	int64_t id; /* set by outbox_insert */
+	int64_t window_id;
+	enum window_period period;
+	int64_t start;             /* window start */
+	int64_t end;               /* the date-range end-datetime (last second) */
+	const char *domain;        /* report domain */
+	const char *record;        /* the TLSRPT record text the rua list came from */
+	unsigned part;             /* 1, 2, ... */
+	const char *report_id;     /* RFC 8460 report-id */
+	const char *filename;      /* attachment name (.json.gz) */
+	const unsigned char *body; /* gzip of the JSON (outbox_list: NULL) */
+	size_t body_len;
+	size_t json_size; /* bytes of the JSON before compression */
+	uint64_t dropped; /* failure details dropped to fit max-size */
+	enum store_report_state state;
+	const char *error; /* why it is invalid; NULL otherwise */
+	int64_t created;
+	const struct store_delivery *deliveries; /* one per destination */
+	size_t n_deliveries;
+};
+
+/* Called per outbox report; everything lives until the callback returns. */
+typedef int (*store_outbox_fn)(void *ctx, const struct store_outbox_report *r);
+
+/* Filter of outbox_list(): NULL / -1 members match everything. */
+struct store_outbox_filter {
+	const char *domain;
+	int report_state;   /* enum store_report_state or -1 */
+	int delivery_state; /* enum store_delivery_state or -1: reports with such a row */
+};
+
 struct store_ops {
 	const char *name;
 	int (*begin)(struct store *s, struct err *e);
@@ -105,6 +166,30 @@ struct store_ops {
 	int (*list_due)(struct store *s, int64_t end_before, store_window_fn fn, void *ctx,
 	                struct err *e);
 	void (*close)(struct store *s);
+	/* outbox: report generation and delivery (issue 6) */
+	/* Inserts r (r->id ignored) and one delivery row per r->deliveries[]; *id receives
+	 * the new report's id.  A second report with the same report_id is ERR_BADSTATE. */
+	int (*outbox_insert)(struct store *s, const struct store_outbox_report *r, int64_t *id,
+	                     struct err *e);
+	/* Reports matching f (may be NULL), oldest first, without bodies (body NULL),
+	 * with their delivery rows. */
+	int (*outbox_list)(struct store *s, const struct store_outbox_filter *f, store_outbox_fn fn,
+	                   void *ctx, struct err *e);
+	/* Report id with body and delivery rows; ERR_NOTFOUND when there is none. */
+	int (*outbox_get)(struct store *s, int64_t id, store_outbox_fn fn, void *ctx,
+	                  struct err *e);
+	/* The highest part number in the outbox for (period, start, domain), 0 if none. */
+	int (*outbox_max_part)(struct store *s, enum window_period period, int64_t start,
+	                       const char *domain, unsigned *max, struct err *e);
+	/* Updates one delivery row after an attempt (attempts is incremented). */
+	int (*outbox_delivery_update)(struct store *s, int64_t report_id, const char *dest,
+	                              enum store_delivery_state state, int64_t next_try,
+	                              const char *last_error, struct err *e);
+	/* Retention: deletes outbox reports created before `before` and the counters and
+	 * windows of reported windows that ended before it; *n_reports / *n_windows
+	 * (may be NULL) receive the counts deleted. */
+	int (*purge)(struct store *s, int64_t before, uint64_t *n_reports, uint64_t *n_windows,
+	             struct err *e);
 };
 
 /* Every backend's handle starts with this. */

@@ -67,7 +67,9 @@ static const char *const sql_text[ST_COUNT_] = {
 	                 "p.id, p.policy_type, p.policy_domain, p.key, c.success, c.failure "
 	                 "FROM session_counts c JOIN windows w ON w.id = c.window_id "
 	                 "JOIN policies p ON p.id = c.policy_id "
-	                 "WHERE ?1 = 0 OR w.id = ?1 "
+	                 /* a range on the primary key, so one window is a seek, not a scan */
+	                 "WHERE c.window_id BETWEEN (CASE WHEN ?1 = 0 THEN 0 ELSE ?1 END) "
+	                 "AND (CASE WHEN ?1 = 0 THEN 9223372036854775807 ELSE ?1 END) "
 	                 "ORDER BY w.domain, w.start, w.record, p.key",
 	[ST_LIST_DUE] = "SELECT id, period, start, end_time, domain, record FROM windows "
 	                "WHERE state = 0 AND end_time <= ?1 ORDER BY end_time, domain, record",
@@ -110,6 +112,36 @@ static const char *const migrations[] = {
 	" detail_id INTEGER NOT NULL REFERENCES failure_details(id),"
 	" count INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (window_id, policy_id, detail_id)) WITHOUT ROWID;",
+	/* outbox: generated reports and their deliveries (issue 6) */
+	"CREATE TABLE outbox_reports ("
+	" id INTEGER PRIMARY KEY,"
+	" window_id INTEGER NOT NULL,"
+	" period INTEGER NOT NULL,"
+	" start INTEGER NOT NULL,"
+	" end_time INTEGER NOT NULL,"
+	" domain TEXT NOT NULL,"
+	" record TEXT NOT NULL,"
+	" part INTEGER NOT NULL,"
+	" report_id TEXT NOT NULL UNIQUE,"
+	" filename TEXT NOT NULL,"
+	" body BLOB NOT NULL,"
+	" json_size INTEGER NOT NULL,"
+	" dropped INTEGER NOT NULL DEFAULT 0,"
+	" state INTEGER NOT NULL DEFAULT 0,"
+	" error TEXT,"
+	" created INTEGER NOT NULL,"
+	" UNIQUE (window_id, part));"
+	"CREATE INDEX outbox_reports_domain ON outbox_reports(domain, start, period);"
+	"CREATE INDEX outbox_reports_created ON outbox_reports(created);"
+	"CREATE TABLE outbox_deliveries ("
+	" report INTEGER NOT NULL REFERENCES outbox_reports(id) ON DELETE CASCADE,"
+	" dest TEXT NOT NULL,"
+	" state INTEGER NOT NULL DEFAULT 0,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_try INTEGER NOT NULL,"
+	" last_error TEXT,"
+	" UNIQUE (report, dest));"
+	"CREATE INDEX outbox_deliveries_due ON outbox_deliveries(state, next_try);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -473,6 +505,13 @@ static const struct store_ops sqlite_ops = {
 	.list_counts = sq_list_counts,
 	.list_due = sq_list_due,
 	.close = sq_close,
+	/* outbox (store_sqlite_outbox.c) */
+	.outbox_insert = sqlite_outbox_insert,
+	.outbox_list = sqlite_outbox_list,
+	.outbox_get = sqlite_outbox_get,
+	.outbox_max_part = sqlite_outbox_max_part,
+	.outbox_delivery_update = sqlite_outbox_delivery_update,
+	.purge = sqlite_purge,
 };
 
 int

@@ -37,4 +37,18 @@ int sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e);
 /* Fills e with "<path>: what: <sqlite message>" and returns code. */
 int sqlite_db_err(struct store_sqlite *s, struct err *e, int code, const char *what);
 
+/* store_sqlite_outbox.c: the outbox group of store_ops (see store.h). */
+int sqlite_outbox_insert(struct store *s, const struct store_outbox_report *r, int64_t *id,
+                         struct err *e);
+int sqlite_outbox_list(struct store *s, const struct store_outbox_filter *f, store_outbox_fn fn,
+                       void *ctx, struct err *e);
+int sqlite_outbox_get(struct store *s, int64_t id, store_outbox_fn fn, void *ctx, struct err *e);
+int sqlite_outbox_max_part(struct store *s, enum window_period period, int64_t start,
+                           const char *domain, unsigned *max, struct err *e);
+int sqlite_outbox_delivery_update(struct store *s, int64_t report_id, const char *dest,
+                                  enum store_delivery_state state, int64_t next_try,
+                                  const char *last_error, struct err *e);
+int sqlite_purge(struct store *s, int64_t before, uint64_t *n_reports, uint64_t *n_windows,
+                 struct err *e);
+
 #endif

@@ -160,5 +160,5 @@ want_lat = [{"result-type": "starttls-not-supported", "sending-mta-ip": "192.0.2
              "receiving-mx-helo": "mx.latin1.example Gr\ufffd\ufffd Gott", "receiving-ip": "203.0.113.1"}]
 ok(lat == want_lat, "Latin-1 EHLO repaired with U+FFFD and counted", "got %s, want %s" % (lat, want_lat))
 ver = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
-ok(ver == 1, "schema version 1 recorded", ver)
+ok(ver is not None and ver >= 1, "schema version recorded (1 or later)", ver)
 sys.exit(1 if fails else 0)
