@@ -233,6 +233,8 @@ const struct conf_key conf_keys[] = {
 	  "wait after a window closes before building its reports" },
 	{ "report.tls.aggregate.jitter", CONF_DURATION, "4h", 0, 7 * DAY, NULL, NULL, NULL, 0,
 	  "random extra delay (up to this) spreading the load on receivers" },
+	{ "report.tls.aggregate.retention", CONF_DURATION, "30d", DAY, 3650 * DAY, NULL, NULL, NULL,
+	  0, "outbox reports and reported counters older than this are purged" },
 
 	/* DKIM signers (Stalwart) */
 	{ "signature.*.private-key", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_nonempty,

@@ -15,6 +15,7 @@
 
 #include "outbound/generate.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -28,11 +29,35 @@ struct outbound_scheduler {
 	bool stop;
 };
 
+/*
+ * Retention (report.tls.aggregate.retention): at most once an hour, outbox reports and
+ * the counters of reported windows older than the retention age are deleted.
+ */
+static void
+purge_if_due(struct outbound_scheduler *s, int64_t *last)
+{
+	int64_t now = clock_now(NULL);
+	uint64_t nr = 0, nw = 0;
+	struct err e = { 0 };
+
+	if (now - *last < 3600)
+		return;
+	*last = now;
+	int64_t age = conf_duration_ms(s->conf, "report.tls.aggregate.retention") / 1000;
+	if (s->store->ops->purge(s->store, now - age, &nr, &nw, &e) != 0)
+		log_error("msg=\"outbox purge failed; retrying in an hour\" error=\"%s\"", e.msg);
+	else if (nr || nw)
+		log_info("msg=\"outbox purged\" reports=%llu windows=%llu older_than_s=%lld",
+		         (unsigned long long)nr, (unsigned long long)nw, (long long)age);
+}
+
 static void *
 run(void *arg)
 {
 	struct outbound_scheduler *s = arg;
 	struct outbound_opts o = { .conf = s->conf, .store = s->store };
+
+	int64_t last_purge = 0;
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
@@ -50,6 +75,7 @@ run(void *arg)
 			         (unsigned long long)st.windows, (unsigned long long)st.reports,
 			         (unsigned long long)st.invalid,
 			         (unsigned long long)st.dropped_details);
+		purge_if_due(s, &last_purge);
 		pthread_mutex_lock(&s->mu);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += s->interval_s;
