@@ -34,6 +34,9 @@ int cmd_config(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+/* `tlsrpt ingest` and `tlsrpt received` (issue 8). */
+int cmd_ingest(int argc, char **argv);
+int cmd_received(int argc, char **argv);
 
 /*
  * Loads the configuration file path; on errors prints all of them to stderr and

@@ -110,6 +110,55 @@ static const char *const migrations[] = {
 	" detail_id INTEGER NOT NULL REFERENCES failure_details(id),"
 	" count INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (window_id, policy_id, detail_id)) WITHOUT ROWID;",
+	/* received reports (issue 8) */
+	"CREATE TABLE received_reports ("
+	" id INTEGER PRIMARY KEY,"
+	" submitter TEXT NOT NULL,"
+	" report_id TEXT NOT NULL,"
+	" organization TEXT,"
+	" contact_info TEXT,"
+	" start INTEGER NOT NULL,"
+	" end_time INTEGER NOT NULL,"
+	" quirks INTEGER NOT NULL,"
+	" channel TEXT NOT NULL,"
+	" dkim TEXT NOT NULL,"
+	" dkim_detail TEXT NOT NULL,"
+	" verified INTEGER NOT NULL,"
+	" received_at INTEGER NOT NULL,"
+	" raw_gz BLOB NOT NULL,"
+	" UNIQUE (submitter, report_id));"
+	"CREATE INDEX received_reports_start ON received_reports(start);"
+	"CREATE INDEX received_reports_received ON received_reports(received_at);"
+	"CREATE TABLE received_sightings ("
+	" report INTEGER NOT NULL REFERENCES received_reports(id) ON DELETE CASCADE,"
+	" channel TEXT NOT NULL,"
+	" dkim TEXT NOT NULL,"
+	" received_at INTEGER NOT NULL);"
+	"CREATE INDEX received_sightings_report ON received_sightings(report);"
+	"CREATE TABLE received_policies ("
+	" id INTEGER PRIMARY KEY,"
+	" report INTEGER NOT NULL REFERENCES received_reports(id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL,"
+	" policy_type TEXT NOT NULL,"
+	" policy_domain TEXT,"
+	" policy_strings TEXT,"
+	" mx_hosts TEXT,"
+	" success INTEGER NOT NULL,"
+	" failure INTEGER NOT NULL);"
+	"CREATE INDEX received_policies_report ON received_policies(report);"
+	"CREATE INDEX received_policies_domain ON received_policies(policy_domain);"
+	"CREATE TABLE received_failures ("
+	" policy INTEGER NOT NULL REFERENCES received_policies(id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL,"
+	" result_type TEXT NOT NULL,"
+	" sending_ip TEXT,"
+	" receiving_mx TEXT,"
+	" receiving_helo TEXT,"
+	" receiving_ip TEXT,"
+	" count INTEGER NOT NULL,"
+	" additional_info TEXT,"
+	" reason_code TEXT);"
+	"CREATE INDEX received_failures_policy ON received_failures(policy);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -473,6 +522,11 @@ static const struct store_ops sqlite_ops = {
 	.list_counts = sq_list_counts,
 	.list_due = sq_list_due,
 	.close = sq_close,
+	/* received reports (issue 8) */
+	.received_add = sqlite_received_add,
+	.received_walk = sqlite_received_walk,
+	.received_raw = sqlite_received_raw,
+	.received_purge = sqlite_received_purge,
 };
 
 int

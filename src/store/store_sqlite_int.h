@@ -37,4 +37,12 @@ int sqlite_exec(struct store_sqlite *s, const char *sql, struct err *e);
 /* Fills e with "<path>: what: <sqlite message>" and returns code. */
 int sqlite_db_err(struct store_sqlite *s, struct err *e, int code, const char *what);
 
+/* received reports (issue 8): store_sqlite_received.c, the store_ops of store.h */
+int sqlite_received_add(struct store *s, const struct store_received_in *in, int64_t *id,
+                        bool *duplicate, struct err *e);
+int sqlite_received_walk(struct store *s, const struct store_received_filter *f,
+                         store_received_fn fn, void *ctx, struct err *e);
+int sqlite_received_raw(struct store *s, int64_t id, struct buf *out, struct err *e);
+int sqlite_received_purge(struct store *s, int64_t before, uint64_t *n, struct err *e);
+
 #endif
