@@ -314,7 +314,7 @@ load_keys(struct dns *dns, const char *path)
 {
 	struct buf b;
 	struct err e = { 0 };
-	char *line, *save = NULL;
+	char *p, *end;
 
 	buf_init(&b, 1 << 24);
 	if (read_file(path, &b, &e) != 0) {
@@ -322,17 +322,21 @@ load_keys(struct dns *dns, const char *path)
 		buf_clear(&b);
 		return -1;
 	}
-	for (line = strtok_r(b.len ? (char *)buf_cstr(&b) : NULL, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (*line == '\0' || *line == '#' || *line == ';')
-			continue;
-		if (dns_add_local_data(dns, line, &e) != 0) {
+	buf_putc(&b, '\n');
+	p = b.data;
+	end = b.data + b.len;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		*nl = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '\0' && *p != '#' && *p != ';' && dns_add_local_data(dns, p, &e) != 0) {
 			fprintf(stderr, "tlsrpt: ingest: %s: %s\n", path, e.msg);
 			buf_clear(&b);
 			return -1;
 		}
+		p = nl + 1;
 	}
 	buf_clear(&b);
 	return 0;
