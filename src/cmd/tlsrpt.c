@@ -17,7 +17,7 @@ const struct tlsrpt_cmd tlsrpt_cmds[] = {
 	{ "report", "validate or show received RFC 8460 reports", cmd_report },
 	{ "record", "send one TLS result to the collector", cmd_record },
 	{ "stats", "show collected sessions per domain and window", cmd_stats },
-	{ "ingest", "store received TLS reports (mail on stdin, Maildir, mbox, files)", cmd_ingest },
+	{ "ingest", "store received TLS reports (mail, Maildir, mbox, files)", cmd_ingest },
 	{ "received", "list, show and summarise received TLS reports", cmd_received },
 	{ NULL, NULL, NULL },
 };
