@@ -20,7 +20,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +30,12 @@
 #include <sysexits.h>
 
 #include "cmd/tlsrpt.h"
+#include "inbound/http_upload.h"
 #include "inbound/ingest.h"
 #include "mail/orgdomain.h"
 #include "net/dns.h"
 #include "util/buf.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define MAX_MESSAGE ((size_t)64 * 1024 * 1024)
@@ -47,7 +51,8 @@ struct run {
 static const char usage_text[] =
         "usage: tlsrpt ingest [--config FILE | --store PATH] [--accept-unsigned]\n"
         "                     [--reject-non-reports] [--dkim-keys FILE] [--quiet]\n"
-        "                     [--maildir DIR | --mbox FILE | FILE...]\n";
+        "                     [--maildir DIR | --mbox FILE | FILE...]\n"
+        "       tlsrpt ingest [...] --listen ADDR:PORT [--upload-path PATH] [--max-body N]\n";
 
 static void
 worse(struct run *r, int status)
@@ -342,6 +347,37 @@ load_keys(struct dns *dns, const char *path)
 	return 0;
 }
 
+/* Serves POST uploads until SIGINT or SIGTERM. */
+static int
+serve(struct run *r, const char *listen, const char *upload_path, size_t max_body)
+{
+	struct http_upload u = { .in = &r->in, .path = upload_path };
+	struct httpd_opts o = {
+		.listen = listen,
+		.max_body = max_body,
+		.handler = http_upload_handle,
+		.ctx = &u,
+	};
+	struct httpd *h = NULL;
+	struct err e = { 0 };
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (httpd_start(&o, &h, &e) != 0) {
+		fprintf(stderr, "tlsrpt: ingest: %s\n", e.msg);
+		return EX_TEMPFAIL;
+	}
+	printf("listening on port %u, path %s\n", httpd_port(h), upload_path);
+	fflush(stdout);
+	sigwait(&set, &sig);
+	httpd_stop(h);
+	return 0;
+}
+
 static struct orgdomain_psl *
 load_psl(void)
 {
@@ -369,10 +405,16 @@ cmd_ingest(int argc, char **argv)
 		{ "accept-unsigned", no_argument, NULL, 'U' },
 		{ "reject-non-reports", no_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "upload-path", required_argument, NULL, 'P' },
+		{ "max-body", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *path = NULL, *maildir = NULL, *mbox = NULL, *keys = NULL;
+	const char *listen = NULL, *upload_path = NULL;
+	char *owned_path = NULL;
+	uint64_t max_body = 0;
 	struct run r = { 0 };
 	struct conf *conf = NULL;
 	struct store *s = NULL;
@@ -407,6 +449,19 @@ cmd_ingest(int argc, char **argv)
 		case 'q':
 			r.quiet = true;
 			break;
+		case 'L':
+			listen = optarg;
+			break;
+		case 'P':
+			upload_path = optarg;
+			break;
+		case 'B':
+			if (str_to_u64(span_cstr(optarg), &max_body) != 0 || max_body == 0) {
+				fprintf(stderr, "tlsrpt: ingest: --max-body %s: expected bytes\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -415,7 +470,7 @@ cmd_ingest(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((maildir != NULL) + (mbox != NULL) + (optind < argc) > 1) {
+	if ((maildir != NULL) + (mbox != NULL) + (optind < argc) + (listen != NULL) > 1) {
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
@@ -423,6 +478,10 @@ cmd_ingest(int argc, char **argv)
 		if (cli_load_conf(config ? config : DEFAULT_CONFIG, &conf) != 0)
 			return EX_TEMPFAIL;
 		retention = conf_duration_ms(conf, "report.analysis.store") / 1000;
+		if (upload_path == NULL)
+			upload_path = owned_path = xstrdup(conf_str(conf, "web.upload-path"));
+		if (max_body == 0)
+			max_body = conf_size(conf, "web.max-body");
 	}
 	if (cli_open_store(config ? config : DEFAULT_CONFIG, "sqlite", path, &s) != 0) {
 		conf_free(conf);
@@ -444,7 +503,10 @@ cmd_ingest(int argc, char **argv)
 	}
 	r.in.store = s;
 	r.in.psl = load_psl();
-	if (maildir) {
+	if (listen) {
+		r.status = serve(&r, listen, upload_path ? upload_path : "/tlsrpt",
+		                 max_body ? (size_t)max_body : (size_t)10 * 1024 * 1024);
+	} else if (maildir) {
 		do_maildir_sub(&r, maildir, "new");
 		do_maildir_sub(&r, maildir, "cur");
 	} else if (mbox) {
@@ -460,5 +522,6 @@ cmd_ingest(int argc, char **argv)
 	orgdomain_psl_free((struct orgdomain_psl *)r.in.psl);
 	dns_free(r.in.dns);
 	store_close(s);
+	free(owned_path);
 	return r.status;
 }
