@@ -294,7 +294,7 @@ walk_policies(struct store_sqlite *s, const struct store_received_filter *f,
 {
 	sqlite3_stmt *ps = sqlite_stmt(s, SLOT_WALK_POLICIES, sql_walk_policies, e);
 	sqlite3_stmt *fs = sqlite_stmt(s, SLOT_WALK_FAILURES, sql_walk_failures, e);
-	int rc;
+	int rc = SQLITE_DONE;
 
 	if (ps == NULL || fs == NULL)
 		return ERR_IO;
@@ -352,7 +352,7 @@ sqlite_received_walk(struct store *base, const struct store_received_filter *f,
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st = sqlite_stmt(s, SLOT_WALK_REPORTS, sql_walk_reports, e);
 	bool stop = false;
-	int rc;
+	int rc = SQLITE_DONE;
 
 	if (st == NULL)
 		return ERR_IO;
@@ -386,15 +386,17 @@ sqlite_received_walk(struct store *base, const struct store_received_filter *f,
 			break;
 		if (f->reports_only)
 			continue;
-		rc = walk_policies(s, f, &row, fn, ctx, &stop, e);
-		if (rc) {
+		int prc = walk_policies(s, f, &row, fn, ctx, &stop, e);
+
+		if (prc) {
 			done(st);
-			return rc;
+			return prc;
 		}
 	}
 	done(st);
 	if (!stop && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return sqlite_db_err(s, e, ERR_IO, "list received reports");
+
 	return 0;
 }
 
