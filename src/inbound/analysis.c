@@ -100,7 +100,6 @@ flush_policy(struct analysis *a)
 
 		g->failure += a->unexplained;
 		add_reason(g, "(no failure details)", a->unexplained);
-		a->failure += a->unexplained;
 	}
 	a->unexplained = 0;
 }
@@ -151,6 +150,7 @@ analysis_row(void *ctx, const struct store_received_row *row)
 			if (row->success)
 				group(a, sk)->success += row->success;
 			a->unexplained = row->failure;
+			a->failure += row->failure;
 			return 0;
 		}
 		struct analysis_group *g =
@@ -169,7 +169,6 @@ analysis_row(void *ctx, const struct store_received_row *row)
 		struct analysis_group *g = group(a, k);
 
 		g->failure += row->count;
-		a->failure += row->count;
 		add_reason(g, row->result_type, row->count);
 		a->unexplained = a->unexplained > row->count ? a->unexplained - row->count : 0;
 		return 0;

@@ -11,6 +11,9 @@
  * failure details (failed-session-count); failures a policy counts but no detail
  * explains go to the group "(no failure details)" (by mx: the policy's mx-host);
  * successes go to "(successful sessions)" (by mx: the policy's mx-host list).
+ * The totals (struct analysis success/failure) are always the policy summary counts,
+ * whatever the grouping; groups built from failure details can add up to more when a
+ * reporter's details exceed its summary (quirk failure-sum-mismatch).
  * Threading: a struct analysis is used by one thread.
  */
 #ifndef TLSRPTD_INBOUND_ANALYSIS_H
@@ -50,7 +53,7 @@ struct analysis {
 	enum analysis_by by;
 	struct analysis_group *groups;
 	size_t n, cap;
-	uint64_t success, failure; /* totals */
+	uint64_t success, failure; /* totals of the policy summary counts */
 	size_t reports;
 	/* walk state */
 	char *report_key;     /* day / reporter of the current report */

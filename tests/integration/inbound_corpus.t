@@ -222,6 +222,32 @@ ok(all(b["sightings"] > a["sightings"] for a, b in zip(first, second)
 both = [r for r in second if r["channels"] == "file,mail"]
 ok(len(both) >= 3, "same report by mail and as a file is one report (%d such)" % len(both))
 
+# ------------------------------------------------------------ table and CSV output
+for by in ("day", "reporter", "mx", "result-type", "sending-ip", "policy"):
+    rc, out, err = run("received", "summary", "--store", db, "--by", by, "--include-unverified")
+    total = [l for l in out.splitlines() if l.startswith("TOTAL ")]
+    want = "{:,}".format(t2[0]), "{:,}".format(t2[1])
+    ok(rc == 0 and total and total[0].split()[1:3] == list(want),
+       "summary --by %s: TOTAL row %s %s with thousands separators" % (by, want[0], want[1]),
+       "got rc=%d %r" % (rc, out[-400:]))
+    rc, out, err = run("received", "summary", "--store", db, "--by", by, "--csv", "--include-unverified")
+    rows = out.splitlines()
+    ok(rc == 0 and rows[0] == by + ",successes,failures,failure_rate,top_reasons" and len(rows) > 2,
+       "summary --by %s --csv: header and rows" % by, "got %r" % out[:300])
+rc, out, err = run("received", "list", "--store", db, "--csv", "--include-unverified")
+ok(rc == 0 and len(out.splitlines()) == len(second) + 1, "list --csv: one line per report")
+rc, out, err = run("received", "list", "--store", db, "--json", "--include-unverified",
+                   "--domain", "company-y.example")
+ok(rc == 0 and len(json.loads(out)) >= 1 and
+   all("company" in r["submitter"] or r["reporter"] for r in json.loads(out)),
+   "list --domain filters by policy-domain", "got %r" % out[:300])
+rc, out, err = run("received", "list", "--store", db, "--json", "--include-unverified",
+                   "--since", "2030-01-01")
+ok(rc == 0 and json.loads(out) == [], "list --since in the future: empty", "got %r" % out[:200])
+rc, out, err = run("received", "summary", "--store", db, "--by", "week")
+ok(rc == 2 and "expected day, reporter, mx, result-type, sending-ip or policy" in err,
+   "summary --by week: usage error", "got rc=%d %r" % (rc, err))
+
 # ------------------------------------------------------------ mbox
 mbox = os.path.join(TMP, "reports.mbox")
 with open(mbox, "wb") as out:
