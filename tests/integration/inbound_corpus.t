@@ -248,6 +248,23 @@ rc, out, err = run("received", "summary", "--store", db, "--by", "week")
 ok(rc == 2 and "expected day, reporter, mx, result-type, sending-ip or policy" in err,
    "summary --by week: usage error", "got rc=%d %r" % (rc, err))
 
+# ------------------------------------------------------------ show
+db = fresh("show")
+f = os.path.join(C, "real/cry-inc_dmarc-report-viewer/microsoft.json")
+run("ingest", "--store", db, f)
+rc, out, err = run("received", "show", "--store", db, "1")
+raw = open(f, "rb").read().decode()
+ok(rc == 0 and "quirks:       policy-string-json-array\n" in out and
+   "dkim:         none\n" in out and out.endswith(raw if raw.endswith("\n") else raw + "\n"),
+   "show: quirks, DKIM verdict and the report as received (byte-exact)", "got %r" % out[:600])
+rc, out, err = run("received", "show", "--store", db, "--json", "1")
+doc = json.loads(out) if rc == 0 else {}
+ok(doc.get("quirks") == "policy-string-json-array" and doc.get("report") == json.loads(raw),
+   "show --json: quirks and report", "got %r" % out[:300])
+rc, out, err = run("received", "show", "--store", db, "7")
+ok(rc == 1 and err == "tlsrpt: received show: no received report with id 7\n",
+   "show of a missing id: exit 1 with a message", "got rc=%d %r" % (rc, err))
+
 # ------------------------------------------------------------ mbox
 mbox = os.path.join(TMP, "reports.mbox")
 with open(mbox, "wb") as out:
