@@ -37,6 +37,9 @@ int cmd_stats(int argc, char **argv);
 /* `tlsrpt generate` (tlsrpt_generate.c), `tlsrpt outbox list|show|preview` (tlsrpt_outbox.c). */
 int cmd_generate(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
+/* `tlsrpt ingest` and `tlsrpt received` (issue 8). */
+int cmd_ingest(int argc, char **argv);
+int cmd_received(int argc, char **argv);
 
 /*
  * Loads the configuration file path; on errors prints all of them to stderr and

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "report/window.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/span.h"
 
@@ -139,6 +140,64 @@ struct store_outbox_filter {
 	int report_state;   /* enum store_report_state or -1 */
 	int delivery_state; /* enum store_delivery_state or -1: reports with such a row */
 };
+/* ------------------------------------------------------------ received reports (issue 8) */
+
+struct report;
+
+/*
+ * One received report to store (store_ops.received_add).  The report is stored
+ * normalised (policies, failure details) with its original bytes gzip-compressed.
+ * De-duplication key: (submitter, report_id).
+ */
+struct store_received_in {
+	const struct report *report; /* the parsed report (report/report.h) */
+	const char *submitter;       /* lower-case submitter domain (dedupe key) */
+	const char *report_id;       /* the report-id, or a stand-in when it is missing */
+	const char *channel;         /* "mail", "http", "file" */
+	const char *dkim;            /* verdict: "pass", "fail", "none", "misaligned", ... */
+	const char *dkim_detail;     /* human detail ("" when none) */
+	bool verified;               /* counts in summaries without --include-unverified */
+	int64_t received_at;         /* UTC seconds */
+	struct span raw_gz;          /* the original report bytes, gzip-compressed */
+};
+
+/* Filter of received_walk(); zero/NULL members do not filter. */
+struct store_received_filter {
+	int64_t id;              /* one report */
+	const char *domain;      /* a policy-domain of the report (exact, lower case) */
+	const char *reporter;    /* substring of organization-name or submitter */
+	int64_t since, until;    /* report window overlaps [since, until); 0 = open */
+	bool include_unverified; /* else verified reports only */
+	bool reports_only;       /* no policy and failure rows */
+};
+
+/*
+ * One row of received_walk(): each report row (policy_type NULL) is followed by its
+ * policy rows (result_type NULL), each followed by its failure rows.  Strings live until
+ * the callback returns; absent members are NULL.
+ */
+struct store_received_row {
+	int64_t id;
+	const char *submitter, *report_id, *organization, *contact_info;
+	int64_t start, end; /* date-range (end inclusive) */
+	uint64_t quirks;
+	const char *channel, *dkim, *dkim_detail;
+	bool verified;
+	int64_t received_at;
+	unsigned sightings;   /* copies received (1 + duplicates) */
+	const char *channels; /* channels of all sightings, comma-separated */
+	int policy_index;     /* policy rows and failure rows */
+	const char *policy_type, *policy_domain;
+	const char *policy_strings; /* policy-string entries joined with "\n" */
+	const char *mx_hosts;       /* mx-host entries joined with "," */
+	uint64_t success, failure;
+	const char *result_type; /* failure rows */
+	const char *sending_ip, *receiving_mx, *receiving_helo, *receiving_ip;
+	const char *additional_info, *reason_code;
+	uint64_t count;
+};
+
+typedef int (*store_received_fn)(void *ctx, const struct store_received_row *row);
 
 struct store_ops {
 	const char *name;
@@ -190,6 +249,20 @@ struct store_ops {
 	 * (may be NULL) receive the counts deleted. */
 	int (*purge)(struct store *s, int64_t before, uint64_t *n_reports, uint64_t *n_windows,
 	             struct err *e);
+	/* received reports (issue 8) */
+	/* Stores a received report, or when (submitter, report_id) is already stored records
+	 * a sighting (*duplicate true; a verified copy upgrades an unverified one).  *id is
+	 * the report's id.  One transaction of its own. */
+	int (*received_add)(struct store *s, const struct store_received_in *in, int64_t *id,
+	                    bool *duplicate, struct err *e);
+	/* Walks the received reports matching f (ordered by start, id); see
+	 * struct store_received_row.  Non-zero from fn stops the walk. */
+	int (*received_walk)(struct store *s, const struct store_received_filter *f,
+	                     store_received_fn fn, void *ctx, struct err *e);
+	/* Appends the original bytes (gzip) of report id to out; ERR_NOTFOUND when none. */
+	int (*received_raw)(struct store *s, int64_t id, struct buf *out, struct err *e);
+	/* Deletes reports received before `before`; *n (may be NULL) counts them. */
+	int (*received_purge)(struct store *s, int64_t before, uint64_t *n, struct err *e);
 };
 
 /* Every backend's handle starts with this. */

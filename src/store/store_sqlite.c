@@ -142,6 +142,55 @@ static const char *const migrations[] = {
 	" last_error TEXT,"
 	" UNIQUE (report, dest));"
 	"CREATE INDEX outbox_deliveries_due ON outbox_deliveries(state, next_try);",
+	/* received reports (issue 8) */
+	"CREATE TABLE received_reports ("
+	" id INTEGER PRIMARY KEY,"
+	" submitter TEXT NOT NULL,"
+	" report_id TEXT NOT NULL,"
+	" organization TEXT,"
+	" contact_info TEXT,"
+	" start INTEGER NOT NULL,"
+	" end_time INTEGER NOT NULL,"
+	" quirks INTEGER NOT NULL,"
+	" channel TEXT NOT NULL,"
+	" dkim TEXT NOT NULL,"
+	" dkim_detail TEXT NOT NULL,"
+	" verified INTEGER NOT NULL,"
+	" received_at INTEGER NOT NULL,"
+	" raw_gz BLOB NOT NULL,"
+	" UNIQUE (submitter, report_id));"
+	"CREATE INDEX received_reports_start ON received_reports(start);"
+	"CREATE INDEX received_reports_received ON received_reports(received_at);"
+	"CREATE TABLE received_sightings ("
+	" report INTEGER NOT NULL REFERENCES received_reports(id) ON DELETE CASCADE,"
+	" channel TEXT NOT NULL,"
+	" dkim TEXT NOT NULL,"
+	" received_at INTEGER NOT NULL);"
+	"CREATE INDEX received_sightings_report ON received_sightings(report);"
+	"CREATE TABLE received_policies ("
+	" id INTEGER PRIMARY KEY,"
+	" report INTEGER NOT NULL REFERENCES received_reports(id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL,"
+	" policy_type TEXT NOT NULL,"
+	" policy_domain TEXT,"
+	" policy_strings TEXT,"
+	" mx_hosts TEXT,"
+	" success INTEGER NOT NULL,"
+	" failure INTEGER NOT NULL);"
+	"CREATE INDEX received_policies_report ON received_policies(report);"
+	"CREATE INDEX received_policies_domain ON received_policies(policy_domain);"
+	"CREATE TABLE received_failures ("
+	" policy INTEGER NOT NULL REFERENCES received_policies(id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL,"
+	" result_type TEXT NOT NULL,"
+	" sending_ip TEXT,"
+	" receiving_mx TEXT,"
+	" receiving_helo TEXT,"
+	" receiving_ip TEXT,"
+	" count INTEGER NOT NULL,"
+	" additional_info TEXT,"
+	" reason_code TEXT);"
+	"CREATE INDEX received_failures_policy ON received_failures(policy);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -512,6 +561,11 @@ static const struct store_ops sqlite_ops = {
 	.outbox_max_part = sqlite_outbox_max_part,
 	.outbox_delivery_update = sqlite_outbox_delivery_update,
 	.purge = sqlite_purge,
+	/* received reports (issue 8) */
+	.received_add = sqlite_received_add,
+	.received_walk = sqlite_received_walk,
+	.received_raw = sqlite_received_raw,
+	.received_purge = sqlite_received_purge,
 };
 
 int

@@ -50,5 +50,12 @@ int sqlite_outbox_delivery_update(struct store *s, int64_t report_id, const char
                                   const char *last_error, struct err *e);
 int sqlite_purge(struct store *s, int64_t before, uint64_t *n_reports, uint64_t *n_windows,
                  struct err *e);
+/* received reports (issue 8): store_sqlite_received.c, the store_ops of store.h */
+int sqlite_received_add(struct store *s, const struct store_received_in *in, int64_t *id,
+                        bool *duplicate, struct err *e);
+int sqlite_received_walk(struct store *s, const struct store_received_filter *f,
+                         store_received_fn fn, void *ctx, struct err *e);
+int sqlite_received_raw(struct store *s, int64_t id, struct buf *out, struct err *e);
+int sqlite_received_purge(struct store *s, int64_t before, uint64_t *n, struct err *e);
 
 #endif

@@ -1,0 +1,48 @@
+/*
+ * http_upload.c - POST /tlsrpt: received reports over HTTP(S) (see http_upload.h).
+ *
+ * RFC 8460 section 5.4 (HTTPS submission; media types application/tlsrpt+gzip and
+ * application/tlsrpt+json, sniffed here) and section 6 (receivers).
+ * Threading: httpd thread only.
+ */
+#include "inbound/http_upload.h"
+
+#include <string.h>
+
+void
+http_upload_handle(void *ctx, const struct httpd_request *req, struct httpd_response *resp)
+{
+	struct http_upload *u = ctx;
+	struct ingest_result res;
+	struct err e = { 0 };
+	int rc;
+
+	resp->content_type = "text/plain";
+	if (strcmp(req->path, u->path) != 0) {
+		resp->status = 404;
+		buf_append_str(&resp->body, "not found\n");
+		return;
+	}
+	if (strcmp(req->method, "POST") != 0) {
+		resp->status = 405;
+		buf_append_str(&resp->body, "method not allowed: POST a report\n");
+		return;
+	}
+	if (req->body.len == 0) {
+		resp->status = 400;
+		buf_append_str(&resp->body, "empty body: expected a TLS report\n");
+		return;
+	}
+	rc = ingest_report(u->in, req->body, INGEST_HTTP, &res, &e);
+	if (rc == 0) {
+		resp->status = 200;
+		buf_printf(&resp->body, "%s report %lld\n", res.stored ? "stored" : "duplicate of",
+		           (long long)res.last_id);
+	} else if (rc == INGEST_ESTORE) {
+		resp->status = 503;
+		buf_append_str(&resp->body, "store unavailable, try again later\n");
+	} else {
+		resp->status = 400;
+		buf_printf(&resp->body, "not a TLS report: %s\n", e.msg);
+	}
+}

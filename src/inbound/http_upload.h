@@ -1,0 +1,26 @@
+/*
+ * http_upload.h - the RFC 8460 section 5.4 HTTPS report upload endpoint: an httpd
+ * handler (net/httpd.h) that stores POSTed reports through ingest.h.
+ *
+ * Answers: 200 after the report is durably stored (or was already stored), 400 with a
+ * one-line reason when the body is not a report, 404 for other paths, 405 for other
+ * methods, 503 when the store is unavailable (the reporter retries); 413 over the body
+ * cap comes from the server.  The body is sniffed (gzip or JSON) whatever its
+ * Content-Type says.
+ * Threading: called on the httpd thread only; the ingest context belongs to it.
+ */
+#ifndef TLSRPTD_INBOUND_HTTP_UPLOAD_H
+#define TLSRPTD_INBOUND_HTTP_UPLOAD_H
+
+#include "inbound/ingest.h"
+#include "net/httpd.h"
+
+struct http_upload {
+	struct ingest *in; /* borrowed */
+	const char *path;  /* e.g. "/tlsrpt" (web.upload-path) */
+};
+
+/* An httpd_handler_fn; ctx is a struct http_upload. */
+void http_upload_handle(void *ctx, const struct httpd_request *req, struct httpd_response *resp);
+
+#endif
