@@ -26,6 +26,8 @@ cat >"$T/tlsrptd.toml" <<EOF
 socket = "$T/s"
 [store]
 path = "$T/db"
+[web]
+listen = ""
 [log]
 destination = "stderr"
 EOF

@@ -34,6 +34,7 @@
 #include "inbound/ingest.h"
 #include "mail/orgdomain.h"
 #include "net/dns.h"
+#include "util/file.h"
 #include "util/buf.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -99,23 +100,6 @@ read_stream(FILE *f, struct buf *out)
 }
 
 static int
-read_file(const char *path, struct buf *out, struct err *e)
-{
-	FILE *f = fopen(path, "rb");
-	int rc;
-
-	if (f == NULL)
-		return err_set(e, ERR_IO, "cannot open: %s", strerror(errno));
-	rc = read_stream(f, out);
-	fclose(f);
-	if (rc == ERR_TOOBIG)
-		return err_set(e, ERR_TOOBIG, "larger than %zu bytes", MAX_MESSAGE);
-	if (rc)
-		return err_set(e, ERR_IO, "read error");
-	return 0;
-}
-
-static int
 do_stdin(struct run *r)
 {
 	struct ingest_result res = { 0 };
@@ -146,7 +130,7 @@ do_files(struct run *r, char **files, int n)
 		int rc;
 
 		buf_init(&data, MAX_MESSAGE);
-		rc = read_file(files[i], &data, &e);
+		rc = file_read(files[i], &data, &e);
 		if (rc) {
 			fprintf(stderr, "tlsrpt: ingest: %s: %s\n", files[i], e.msg);
 			worse(r, EX_NOINPUT);
@@ -233,7 +217,7 @@ do_maildir_sub(struct run *r, const char *dir, const char *sub)
 		snprintf(src, sizeof(src), "%s/%s/%s", dir, sub, names[i]);
 		snprintf(dst, sizeof(dst), "%s/cur/%s", dir, seen);
 		buf_init(&data, MAX_MESSAGE);
-		rc = read_file(src, &data, &e);
+		rc = file_read(src, &data, &e);
 		if (rc) {
 			fprintf(stderr, "tlsrpt: ingest: %s: %s\n", src, e.msg);
 			st = EX_TEMPFAIL;
@@ -262,7 +246,7 @@ do_mbox(struct run *r, const char *path)
 	size_t count = 0;
 
 	buf_init(&all, (size_t)1 << 31);
-	if (read_file(path, &all, &e) != 0) {
+	if (file_read(path, &all, &e) != 0) {
 		fprintf(stderr, "tlsrpt: ingest: %s: %s\n", path, e.msg);
 		buf_clear(&all);
 		worse(r, EX_NOINPUT);
@@ -322,7 +306,7 @@ load_keys(struct dns *dns, const char *path)
 	char *p, *end;
 
 	buf_init(&b, 1 << 24);
-	if (read_file(path, &b, &e) != 0) {
+	if (file_read(path, &b, &e) != 0) {
 		fprintf(stderr, "tlsrpt: ingest: %s: %s\n", path, e.msg);
 		buf_clear(&b);
 		return -1;
@@ -386,7 +370,7 @@ load_psl(void)
 	struct err e = { 0 };
 
 	buf_init(&b, 1 << 24);
-	if (read_file(ORGDOMAIN_PSL_PATH, &b, &e) == 0 &&
+	if (file_read(ORGDOMAIN_PSL_PATH, &b, &e) == 0 &&
 	    orgdomain_psl_parse(buf_span(&b), &psl, &e) != 0)
 		psl = NULL;
 	buf_clear(&b);

@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cmd/tlsrptd.h"
 #include "collector/collector.h"
 #include "config/conf.h"
 #include "outbound/scheduler.h"
@@ -201,6 +202,17 @@ main(int argc, char **argv)
 	struct outbound_scheduler *sched = NULL;
 	if (outbound_scheduler_start(conf, 60, &sched, &e) != 0)
 		log_error("report generation disabled: %s", e.msg);
+	/* report receiver (issue 8): the HTTP upload endpoint on web.listen */
+	struct receiver *recv = NULL;
+	if (receiver_start(conf, &recv, &e) != 0) {
+		log_error("not starting: %s", e.msg);
+		outbound_scheduler_stop(sched);
+		collector_stop(col, NULL);
+		store_close(store);
+		close(sfd);
+		conf_free(conf);
+		return 1;
+	}
 	log_info("ready");
 	for (;;) {
 		struct signalfd_siginfo si;
@@ -220,6 +232,7 @@ main(int argc, char **argv)
 		break;
 	}
 	close(sfd);
+	receiver_stop(recv);
 	outbound_scheduler_stop(sched);
 	struct collector_stats st;
 	collector_stop(col, &st);

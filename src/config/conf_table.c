@@ -127,8 +127,7 @@ validate_listen(const struct expr_value *v, struct err *e)
 		}
 	}
 	if (colon == NULL || colon == p ||
-	    str_to_u64(span_make(colon + 1, n - (size_t)(colon + 1 - p)), &port) || port == 0 ||
-	    port > 65535)
+	    str_to_u64(span_make(colon + 1, n - (size_t)(colon + 1 - p)), &port) || port > 65535)
 		return err_set(
 		        e, ERR_INVALID,
 		        "expected HOST:PORT such as 127.0.0.1:8460 or [::1]:8460 (empty: off)");
@@ -302,7 +301,8 @@ const struct conf_key conf_keys[] = {
 
 	/* web */
 	{ "web.listen", CONF_STRING, "127.0.0.1:8460", 0, 0, NULL, NULL, validate_listen, 0,
-	  "HTTP(S) listener for API, dashboard and report upload (empty: off)" },
+	  "HTTP listener for the report upload (and later API and dashboard); port 0 picks a free "
+	  "port; empty: off" },
 	{ "web.tls-cert", CONF_PATH, NULL, 0, 0, NULL, NULL, NULL, 0, "PEM certificate chain" },
 	{ "web.tls-key", CONF_PATH, NULL, 0, 0, NULL, NULL, NULL, 0, "PEM private key" },
 	{ "web.token", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, CONF_F_SECRET,

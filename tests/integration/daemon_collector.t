@@ -8,10 +8,11 @@ rm -rf "$T"; mkdir -p "$T"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
-echo "1..8"
+echo "1..10"
 
 sed -e "s|^socket = .*|socket = \"$T/collector.sock\"|" \
     -e "s|^path = .*|path = \"$T/tlsrptd.sqlite\"|" \
+    -e "s|^listen = .*|listen = \"127.0.0.1:0\"|" \
     -e "s|^send = .*|send = \"daily\"|" etc/tlsrptd.toml >"$T/tlsrptd.toml"
 
 "$B/tlsrptd" --foreground --config "$T/tlsrptd.toml" 2>"$T/d.err" &
@@ -48,6 +49,14 @@ PY
 "$B/tlsrpt" record --config "$T/tlsrptd.toml" --domain other.example --policy none \
 	&& ok "collector still serves after bad datagrams" || nok "collector still serves after bad datagrams"
 
+# the report upload endpoint of the same daemon (web.listen, port 0: logged)
+port=$(sed -n 's/.*report upload endpoint listening=.* port=\([0-9]*\) .*/\1/p' "$T/d.err")
+code=$(curl -s -o "$T/up.out" -w '%{http_code}' -H 'Content-Type: application/tlsrpt+gzip' \
+	--data-binary @"$SHARED/corpus/real/Neztore_tls-rpt-monitor/microsoft-report.json.gz" \
+	"http://127.0.0.1:$port/tlsrpt")
+[ "$code" = 200 ] && ok "daemon accepts a report upload on web.listen (200)" \
+	|| { nok "daemon accepts a report upload on web.listen: got $code"; sed 's/^/# /' "$T/up.out"; }
+
 sleep 0.3
 kill -TERM $pid
 wait $pid
@@ -60,6 +69,13 @@ if grep -q 'stopped datagrams=12 accepted=9 rejected=3 sessions=9' "$T/d.err"; t
 	ok "final statistics: 12 datagrams, 9 accepted, 3 rejected"
 else
 	nok "final statistics"; grep stopped "$T/d.err" | sed 's/^/# /'
+fi
+
+if "$B/tlsrpt" received list --config "$T/tlsrptd.toml" --csv 2>&1 | grep -q 'Microsoft'; then
+	ok "the uploaded report is stored (tlsrpt received list)"
+else
+	nok "the uploaded report is stored (tlsrpt received list)"
+	"$B/tlsrpt" received list --config "$T/tlsrptd.toml" --csv 2>&1 | sed 's/^/# /'
 fi
 
 "$B/tlsrpt" stats --config "$T/tlsrptd.toml" >"$T/stats" 2>&1

@@ -15,6 +15,7 @@ echo "1..21"
 
 sed -e "s|^socket = .*|socket = \"$T/collector.sock\"|" \
     -e "s|^path = .*|path = \"$T/tlsrptd.sqlite\"|" \
+    -e "s|^listen = .*|listen = \"127.0.0.1:0\"|" \
     -e "s|^send = .*|send = \"daily\"|" etc/tlsrptd.toml >"$T/tlsrptd.toml"
 
 "$B/tlsrptd" --foreground --config "$T/tlsrptd.toml" 2>"$T/d.err" &

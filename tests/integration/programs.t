@@ -6,7 +6,8 @@ T=${TLSRPT_TEST_TMP:-/tmp}/programs
 rm -rf "$T"; mkdir -p "$T"
 # the example configuration with the socket and store in the scratch folder
 sed -e "s|^socket = .*|socket = \"$T/collector.sock\"|" \
-    -e "s|^path = .*|path = \"$T/tlsrptd.sqlite\"|" etc/tlsrptd.toml >"$T/tlsrptd.toml"
+    -e "s|^path = .*|path = \"$T/tlsrptd.sqlite\"|" \
+    -e "s|^listen = .*|listen = \"127.0.0.1:0\"|" etc/tlsrptd.toml >"$T/tlsrptd.toml"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }

@@ -17,6 +17,7 @@ def daemon_config(work, sock, db, flush):
     with open(path, "w") as f:
         f.write('[collector]\nsocket = "%s"\nflush-interval = "%s"\n'
                 '[store]\nbackend = "sqlite"\npath = "%s"\n'
+                '[web]\nlisten = "127.0.0.1:0"\n'
                 '[log]\ndestination = "stderr"\n' % (sock, flush, db))
     return path
 

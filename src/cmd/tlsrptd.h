@@ -1,0 +1,22 @@
+/*
+ * tlsrptd.h - the parts of the tlsrptd daemon's wiring (src/cmd/tlsrptd_*.c).
+ */
+#ifndef TLSRPTD_CMD_TLSRPTD_H
+#define TLSRPTD_CMD_TLSRPTD_H
+
+#include "config/conf.h"
+#include "util/err.h"
+
+struct receiver;
+
+/*
+ * Starts the report receiver: the RFC 8460 HTTP upload endpoint (POST web.upload-path)
+ * on web.listen, storing through its own store connection.  *out is NULL (and 0 is
+ * returned) when web.listen is empty.  Errors (address in use, TLS asked for) are
+ * returned with a message.
+ */
+int receiver_start(const struct conf *conf, struct receiver **out, struct err *e);
+/* Stops the endpoint and closes its store; NULL is a no-op. */
+void receiver_stop(struct receiver *r);
+
+#endif

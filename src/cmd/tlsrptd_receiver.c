@@ -1,0 +1,78 @@
+/*
+ * tlsrptd_receiver.c - wiring of the daemon's report receiver (see tlsrptd.h): the
+ * HTTP upload endpoint of RFC 8460 section 5.4 with its own store connection.
+ * Threading: the endpoint runs on the httpd thread; start/stop from main.
+ */
+#include "cmd/tlsrptd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "inbound/http_upload.h"
+#include "inbound/ingest.h"
+#include "net/httpd.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+struct receiver {
+	struct store *store;
+	struct ingest in;
+	struct http_upload upload;
+	struct httpd *httpd;
+};
+
+int
+receiver_start(const struct conf *conf, struct receiver **out, struct err *e)
+{
+	const char *listen = conf_str(conf, "web.listen");
+	const char *backend = conf_enum(conf, "store.backend");
+	const char *where = strcmp(backend, "sqlite") == 0 ? conf_str(conf, "store.path")
+	                                                   : conf_str(conf, "store.url");
+	struct receiver *r;
+	int rc;
+
+	*out = NULL;
+	if (listen == NULL || *listen == '\0')
+		return 0;
+	if (conf_str(conf, "web.tls-cert") != NULL)
+		return err_set(e, ERR_INVALID,
+		               "web.tls-cert: TLS on the endpoint itself is not supported yet; "
+		               "terminate TLS in a reverse proxy and listen on loopback");
+	r = xcalloc(1, sizeof(*r));
+	rc = store_open(backend, where, &r->store, e);
+	if (rc != 0) {
+		free(r);
+		return err_prefix(e, "report receiver");
+	}
+	r->in.store = r->store;
+	r->upload.in = &r->in;
+	r->upload.path = conf_str(conf, "web.upload-path");
+	struct httpd_opts o = {
+		.listen = listen,
+		.max_body = conf_size(conf, "web.max-body"),
+		.handler = http_upload_handle,
+		.ctx = &r->upload,
+	};
+	rc = httpd_start(&o, &r->httpd, e);
+	if (rc != 0) {
+		store_close(r->store);
+		free(r);
+		return err_prefix(e, "web.listen %s", listen);
+	}
+	/* port 0 picks a free port: say which */
+	log_info("report upload endpoint listening=%s port=%u path=%s", listen,
+	         (unsigned)httpd_port(r->httpd), r->upload.path);
+	*out = r;
+	return 0;
+}
+
+void
+receiver_stop(struct receiver *r)
+{
+	if (r == NULL)
+		return;
+	httpd_stop(r->httpd);
+	store_close(r->store);
+	free(r);
+}
