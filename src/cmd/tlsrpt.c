@@ -19,6 +19,7 @@ const struct tlsrpt_cmd tlsrpt_cmds[] = {
 	{ "stats", "show collected sessions per domain and window", cmd_stats },
 	{ "generate", "generate the reports of due windows into the outbox", cmd_generate },
 	{ "outbox", "list, show or preview generated reports", cmd_outbox },
+	{ "deliver", "deliver the due reports of the outbox once", cmd_deliver },
 	{ "ingest", "store received TLS reports (mail, Maildir, mbox, files)", cmd_ingest },
 	{ "received", "list, show and summarise received TLS reports", cmd_received },
 	{ NULL, NULL, NULL },

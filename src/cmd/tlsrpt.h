@@ -37,6 +37,7 @@ int cmd_stats(int argc, char **argv);
 /* `tlsrpt generate` (tlsrpt_generate.c), `tlsrpt outbox list|show|preview` (tlsrpt_outbox.c). */
 int cmd_generate(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
+int cmd_deliver(int argc, char **argv);
 /* `tlsrpt ingest` and `tlsrpt received` (issue 8). */
 int cmd_ingest(int argc, char **argv);
 int cmd_received(int argc, char **argv);

@@ -6,6 +6,8 @@
  *   tlsrpt outbox show [--config FILE] [--store PATH] ID
  *   tlsrpt outbox preview [--config FILE] [--store PATH] --domain D [--window current|UNIX]
  *   tlsrpt outbox purge [--config FILE] [--store PATH] --older-than-days N
+ *   tlsrpt outbox retry [--config FILE] [--store PATH] ID
+ *   tlsrpt outbox cancel [--config FILE] [--store PATH] ID
  *
  * list: a header and one tab-separated line per report:
  *   id  domain  period  window-start  part  state  deliveries  report-id
@@ -20,6 +22,9 @@
  * "reports=N windows=N".
  * preview: builds, validates and prints (one JSON document per line) the reports of
  * the domain's window containing now (current) or the given time, without storing.
+ * retry: every delivery row of report ID that is not sent becomes pending, due now
+ * (one more attempt even after retry-until); cancel: every such row becomes given-up
+ * ("cancelled by the operator").  Both print "changed=N".  Sent rows never change.
  * Exit 0 ok, 1 failure (also: no such report), 2 usage.  Single-threaded.
  */
 #include <getopt.h>
@@ -38,7 +43,8 @@ static const char usage_text[] =
         "       tlsrpt outbox show [--config FILE] [--store PATH] ID\n"
         "       tlsrpt outbox preview [--config FILE] [--store PATH] --domain D "
         "[--window current|UNIX]\n"
-        "       tlsrpt outbox purge [--config FILE] [--store PATH] --older-than-days N\n";
+        "       tlsrpt outbox purge [--config FILE] [--store PATH] --older-than-days N\n"
+        "       tlsrpt outbox retry|cancel [--config FILE] [--store PATH] ID\n";
 
 static void
 fmt_time(int64_t t, char *out)
@@ -199,6 +205,22 @@ cmd_outbox(int argc, char **argv)
 		if (cli_open_store(config, "sqlite", path, &s) != 0)
 			return 1;
 		rc = s->ops->outbox_get(s, id, print_show, &e, &e);
+	} else if (strcmp(sub, "retry") == 0 || strcmp(sub, "cancel") == 0) {
+		bool retry = strcmp(sub, "retry") == 0;
+		int64_t id;
+		size_t changed = 0;
+
+		if (optind + 1 != argc || parse_time(argv[optind], &id) != 0) {
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+		if (cli_open_store(config, "sqlite", path, &s) != 0)
+			return 1;
+		rc = s->ops->outbox_reset(
+		        s, id, retry ? STORE_DELIVERY_PENDING : STORE_DELIVERY_GIVEN_UP, 0,
+		        retry ? NULL : "cancelled by the operator", &changed, &e);
+		if (rc == 0)
+			printf("changed=%zu\n", changed);
 	} else if (strcmp(sub, "purge") == 0) {
 		struct clock clk;
 		int64_t days;

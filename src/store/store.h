@@ -263,6 +263,22 @@ struct store_ops {
 	int (*received_raw)(struct store *s, int64_t id, struct buf *out, struct err *e);
 	/* Deletes reports received before `before`; *n (may be NULL) counts them. */
 	int (*received_purge)(struct store *s, int64_t before, uint64_t *n, struct err *e);
+	/* delivery (issue 7) */
+	/* Up to max ids of ready reports with a due delivery row (state pending or failed,
+	 * next_try <= now), earliest next_try first, into ids[]; *n receives the count. */
+	int (*outbox_due)(struct store *s, int64_t now, size_t max, int64_t *ids, size_t *n,
+	                  struct err *e);
+	/* Claims one delivery row in one statement: when it is pending or failed with
+	 * next_try <= now, sets next_try = lease_until (a crash mid-attempt retries after
+	 * the lease) and *claimed is true; otherwise nothing changes and *claimed is false.
+	 * Two workers never both claim a row; a sent row is never claimed. */
+	int (*outbox_claim)(struct store *s, int64_t report_id, const char *dest, int64_t now,
+	                    int64_t lease_until, bool *claimed, struct err *e);
+	/* Operator action: every delivery row of report_id that is not sent gets state,
+	 * next_try and last_error (reason, may be NULL); attempts are kept.  *n (may be NULL)
+	 * counts the rows changed.  ERR_NOTFOUND when there is no such report. */
+	int (*outbox_reset)(struct store *s, int64_t report_id, enum store_delivery_state state,
+	                    int64_t next_try, const char *reason, size_t *n, struct err *e);
 };
 
 /* Every backend's handle starts with this. */

@@ -560,6 +560,9 @@ static const struct store_ops sqlite_ops = {
 	.outbox_get = sqlite_outbox_get,
 	.outbox_max_part = sqlite_outbox_max_part,
 	.outbox_delivery_update = sqlite_outbox_delivery_update,
+	.outbox_due = sqlite_outbox_due,
+	.outbox_claim = sqlite_outbox_claim,
+	.outbox_reset = sqlite_outbox_reset,
 	.purge = sqlite_purge,
 	/* received reports (issue 8) */
 	.received_add = sqlite_received_add,

@@ -48,6 +48,12 @@ int sqlite_outbox_max_part(struct store *s, enum window_period period, int64_t s
 int sqlite_outbox_delivery_update(struct store *s, int64_t report_id, const char *dest,
                                   enum store_delivery_state state, int64_t next_try,
                                   const char *last_error, struct err *e);
+int sqlite_outbox_due(struct store *s, int64_t now, size_t max, int64_t *ids, size_t *n,
+                      struct err *e);
+int sqlite_outbox_claim(struct store *s, int64_t report_id, const char *dest, int64_t now,
+                        int64_t lease_until, bool *claimed, struct err *e);
+int sqlite_outbox_reset(struct store *s, int64_t report_id, enum store_delivery_state state,
+                        int64_t next_try, const char *reason, size_t *n, struct err *e);
 int sqlite_purge(struct store *s, int64_t before, uint64_t *n_reports, uint64_t *n_windows,
                  struct err *e);
 /* received reports (issue 8): store_sqlite_received.c, the store_ops of store.h */

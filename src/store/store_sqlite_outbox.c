@@ -26,6 +26,10 @@ enum {
 	SL_PURGE_SESSIONS,
 	SL_PURGE_WINDOWS,
 	SL_MAX_PART,
+	SL_DUE = 10, /* delivery (issue 7): slots 10.. */
+	SL_CLAIM,
+	SL_RESET,
+	SL_EXISTS,
 };
 
 static const char sql_insert_report[] =
@@ -51,6 +55,17 @@ static const char sql_update_delivery[] =
         "last_error = ?5 WHERE report = ?1 AND dest = ?2";
 static const char sql_max_part[] = "SELECT coalesce(max(part), 0) FROM outbox_reports "
                                    "WHERE domain = ?1 AND start = ?2 AND period = ?3";
+static const char sql_due[] =
+        "SELECT d.report FROM outbox_deliveries d JOIN outbox_reports r ON r.id = d.report "
+        "WHERE d.state IN (0, 2) AND d.next_try <= ?1 AND r.state = 0 "
+        "GROUP BY d.report ORDER BY min(d.next_try), d.report LIMIT ?2";
+static const char sql_claim[] =
+        "UPDATE outbox_deliveries SET next_try = ?4 "
+        "WHERE report = ?1 AND dest = ?2 AND state IN (0, 2) AND next_try <= ?3";
+static const char sql_reset[] =
+        "UPDATE outbox_deliveries SET state = ?2, next_try = ?3, last_error = ?4 "
+        "WHERE report = ?1 AND state <> 1";
+static const char sql_exists[] = "SELECT 1 FROM outbox_reports WHERE id = ?1";
 static const char sql_purge_reports[] = "DELETE FROM outbox_reports WHERE created < ?1";
 static const char sql_purge_failures[] =
         "DELETE FROM failure_counts WHERE window_id IN "
@@ -350,4 +365,83 @@ sqlite_purge(struct store *base, int64_t before, uint64_t *n_reports, uint64_t *
 	if (rc == 0)
 		rc = purge_one(s, SL_PURGE_WINDOWS, sql_purge_windows, before, n_windows, e);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ delivery (issue 7) */
+
+int
+sqlite_outbox_due(struct store *base, int64_t now, size_t max, int64_t *ids, size_t *n,
+                  struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = sqlite_stmt(s, SL_DUE, sql_due, e);
+	int rc;
+
+	*n = 0;
+	if (st == NULL)
+		return e ? e->code : ERR_IO;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	done(st);
+	if (*n < max && rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, rc == SQLITE_BUSY ? ERR_AGAIN : ERR_IO, "outbox due");
+	return 0;
+}
+
+int
+sqlite_outbox_claim(struct store *base, int64_t report_id, const char *dest, int64_t now,
+                    int64_t lease_until, bool *claimed, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = sqlite_stmt(s, SL_CLAIM, sql_claim, e);
+	int rc;
+
+	*claimed = false;
+	if (st == NULL)
+		return e ? e->code : ERR_IO;
+	sqlite3_bind_int64(st, 1, report_id);
+	bind_text(st, 2, dest);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, lease_until);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, rc == SQLITE_BUSY ? ERR_AGAIN : ERR_IO, "outbox claim");
+	*claimed = sqlite3_changes(s->db) == 1;
+	return 0;
+}
+
+int
+sqlite_outbox_reset(struct store *base, int64_t report_id, enum store_delivery_state state,
+                    int64_t next_try, const char *reason, size_t *n, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *sx = sqlite_stmt(s, SL_EXISTS, sql_exists, e);
+	sqlite3_stmt *st = sqlite_stmt(s, SL_RESET, sql_reset, e);
+	int rc;
+
+	if (n)
+		*n = 0;
+	if (sx == NULL || st == NULL)
+		return e ? e->code : ERR_IO;
+	sqlite3_bind_int64(sx, 1, report_id);
+	rc = sqlite3_step(sx);
+	done(sx);
+	if (rc == SQLITE_DONE)
+		return err_set(e, ERR_NOTFOUND, "outbox: no report %lld", (long long)report_id);
+	if (rc != SQLITE_ROW)
+		return sqlite_db_err(s, e, ERR_IO, "outbox reset");
+	sqlite3_bind_int64(st, 1, report_id);
+	sqlite3_bind_int(st, 2, (int)state);
+	sqlite3_bind_int64(st, 3, next_try);
+	bind_text(st, 4, reason);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, ERR_IO, "outbox reset");
+	if (n)
+		*n = (size_t)sqlite3_changes(s->db);
+	return 0;
 }

@@ -1,0 +1,478 @@
+/*
+ * deliver.c - one delivery pass over the outbox (RFC 8460 section 3: the current
+ * TLSRPT record decides; 5.3 mail with DKIM; 5.4 HTTPS POST; 5.5 retries).
+ *
+ * Per report with a due row: look up _smtp._tls.<domain> TXT now; no record, several
+ * TLSRPT records, or no usable URI give up every due row of the report (logged).  Then
+ * every due row is claimed (store outbox_claim: one conditional UPDATE; a lease of
+ * delivery.timeout + 60 s covers a crash mid-attempt) and tried on its own:
+ *   mailto: compose_report_message, one DKIM-Signature per `sign` id prepended,
+ *           smtp_send_relay (delivery.mode relay) or smtp_send_mx (direct).  2xx sent,
+ *           4xx / no answer failed (retried), 5xx given-up.
+ *   https:  http_post of the gzip body (application/tlsrpt+gzip); 2xx sent, anything
+ *           else failed (retried); a URL that can never work given-up.
+ * A failed row is retried after deliver_backoff(); when that lands after created +
+ * delivery.retry-until the row is given up instead.  Sent is final.
+ * Report mail sent here is never recorded as a TLS result (smtp_client records none).
+ * Threading: see deliver.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail/compose.h"
+#include "net/http_client.h"
+#include "net/smtp_client.h"
+#include "outbound/deliver.h"
+#include "report/txtrec.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+#define BACKOFF_BASE 300
+#define BACKOFF_CAP (4 * 3600)
+#define MAX_MESSAGE (64u << 20)
+
+int64_t
+deliver_backoff(uint32_t attempts, double jitter01)
+{
+	int64_t d = BACKOFF_BASE;
+
+	for (uint32_t i = 1; i < attempts && d < BACKOFF_CAP; i++)
+		d *= 2;
+	if (d > BACKOFF_CAP)
+		d = BACKOFF_CAP;
+	if (jitter01 < 0 || jitter01 >= 1)
+		jitter01 = 0;
+	return d + (int64_t)((double)(d / 4) * jitter01);
+}
+
+/* Formats into out (truncating). */
+static void fmt(char *out, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+fmt(char *out, size_t n, const char *f, ...)
+{
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(out, n, f, ap);
+	va_end(ap);
+}
+
+/* A copy of what one report's delivery needs (outbox_get's data lives only in the
+ * callback). */
+struct job {
+	int64_t id, start, end, created;
+	char *domain, *report_id, *filename;
+	unsigned char *body;
+	size_t body_len;
+	struct store_delivery *rows;
+	size_t n_rows;
+};
+
+static void
+job_clear(struct job *j)
+{
+	free(j->domain);
+	free(j->report_id);
+	free(j->filename);
+	free(j->body);
+	for (size_t i = 0; i < j->n_rows; i++) {
+		free((char *)j->rows[i].dest);
+		free((char *)j->rows[i].last_error);
+	}
+	free(j->rows);
+	memset(j, 0, sizeof(*j));
+}
+
+static int
+copy_job(void *ctx, const struct store_outbox_report *r)
+{
+	struct job *j = ctx;
+
+	j->id = r->id;
+	j->start = r->start;
+	j->end = r->end;
+	j->created = r->created;
+	j->domain = xstrdup(r->domain ? r->domain : "");
+	j->report_id = xstrdup(r->report_id ? r->report_id : "");
+	j->filename = xstrdup(r->filename ? r->filename : "report.json.gz");
+	j->body = xmemdup(r->body ? (const void *)r->body : (const void *)"", r->body_len + 1);
+	j->body_len = r->body_len;
+	j->rows = xcalloc(r->n_deliveries + 1, sizeof(*j->rows));
+	for (size_t i = 0; i < r->n_deliveries; i++) {
+		j->rows[i] = r->deliveries[i];
+		j->rows[i].dest = xstrdup(r->deliveries[i].dest);
+		j->rows[i].last_error =
+		        r->deliveries[i].last_error ? xstrdup(r->deliveries[i].last_error) : NULL;
+	}
+	j->n_rows = r->n_deliveries;
+	return 0;
+}
+
+/* Per-pass state. */
+struct pass {
+	const struct deliver_opts *o;
+	struct deliver_stats *st;
+	int64_t now;
+	int64_t retry_until; /* seconds after created */
+	int64_t lease;       /* seconds a claim lasts */
+	uint64_t rnd;
+};
+
+static double
+next_jitter(struct pass *p)
+{
+	p->rnd ^= p->rnd << 13;
+	p->rnd ^= p->rnd >> 7;
+	p->rnd ^= p->rnd << 17;
+	return (double)(p->rnd >> 11) / 9007199254740992.0;
+}
+
+static bool
+due(const struct store_delivery *d, int64_t now)
+{
+	return (d->state == STORE_DELIVERY_PENDING || d->state == STORE_DELIVERY_FAILED) &&
+	       d->next_try <= now;
+}
+
+enum outcome { OUT_SENT, OUT_TEMP, OUT_PERM };
+
+/* Writes the outcome of one claimed row back. */
+static int
+settle(struct pass *p, const struct job *j, const struct store_delivery *d, enum outcome oc,
+       const char *why, struct err *e)
+{
+	enum store_delivery_state state;
+	int64_t next = 0;
+	char msg[600];
+
+	str_copy(msg, sizeof(msg), why ? why : "");
+	switch (oc) {
+	case OUT_SENT:
+		state = STORE_DELIVERY_SENT;
+		p->st->sent++;
+		log_info("report delivered report_id=%s domain=%s rua=%s", j->report_id, j->domain,
+		         d->dest);
+		break;
+	case OUT_TEMP:
+		next = p->now + deliver_backoff(d->attempts + 1, next_jitter(p));
+		if (next > j->created + p->retry_until) {
+			struct buf b;
+
+			buf_init(&b, sizeof(msg));
+			buf_printf(&b, "retry-until passed; last error: %s", why ? why : "");
+			str_copy(msg, sizeof(msg), buf_cstr(&b));
+			buf_clear(&b);
+			state = STORE_DELIVERY_GIVEN_UP;
+			next = 0;
+			p->st->given_up++;
+			log_warn("report delivery given up report_id=%s domain=%s rua=%s "
+			         "error=\"%s\"",
+			         j->report_id, j->domain, d->dest, msg);
+		} else {
+			state = STORE_DELIVERY_FAILED;
+			p->st->failed++;
+			log_warn("report delivery failed report_id=%s domain=%s rua=%s "
+			         "next_try=%lld "
+			         "error=\"%s\"",
+			         j->report_id, j->domain, d->dest, (long long)next, msg);
+		}
+		break;
+	default:
+		state = STORE_DELIVERY_GIVEN_UP;
+		p->st->given_up++;
+		log_warn("report delivery given up report_id=%s domain=%s rua=%s error=\"%s\"",
+		         j->report_id, j->domain, d->dest, msg);
+		break;
+	}
+	return p->o->store->ops->outbox_delivery_update(p->o->store, j->id, d->dest, state, next,
+	                                                oc == OUT_SENT ? NULL : msg, e);
+}
+
+static char *
+eval_str(const struct conf *c, const char *key, const char *domain, struct err *e)
+{
+	struct expr_var v = { "rcpt_domain", domain };
+	char *out = NULL;
+
+	if (conf_eval_string(c, key, &v, 1, &out, e) != 0)
+		return NULL;
+	return out;
+}
+
+/* Composes and signs the message for one mailto: destination into msg. */
+static int
+build_mail(struct pass *p, const struct job *j, const char *to, const char *from, struct buf *msg,
+           struct err *e)
+{
+	const struct conf *c = p->o->conf;
+	const char *rcpt[2] = { to, NULL };
+	char *from_name = eval_str(c, "report.tls.aggregate.from-name", j->domain, NULL);
+	char *org = eval_str(c, "report.tls.aggregate.org-name", j->domain, NULL);
+	char *submitter = eval_str(c, "report.submitter", j->domain, e);
+	struct compose_report r = { 0 };
+	struct buf plain, sigs;
+	int rc;
+
+	if (submitter == NULL) {
+		free(from_name);
+		free(org);
+		return err_prefix(e, "report.submitter");
+	}
+	r.from_name = from_name;
+	r.from_address = from;
+	r.to = rcpt;
+	r.date = p->now;
+	r.organization = org;
+	r.policy_domain = j->domain;
+	r.submitter = submitter;
+	r.report_id = j->report_id;
+	r.window_begin = j->start;
+	r.window_end = j->end;
+	r.filename = j->filename;
+	r.gz = j->body;
+	r.gz_len = j->body_len;
+	buf_init(&plain, MAX_MESSAGE);
+	buf_init(&sigs, 1 << 16);
+	rc = compose_report_message(&r, &plain, e);
+	if (rc == 0 && p->o->signers)
+		rc = signers_sign(p->o->signers, j->domain, p->now, buf_span(&plain), &sigs, NULL,
+		                  e);
+	if (rc == 0 && (buf_append(msg, sigs.data, sigs.len) != 0 ||
+	                buf_append(msg, plain.data, plain.len) != 0))
+		rc = err_set(e, ERR_TOOBIG, "report message larger than %u bytes", MAX_MESSAGE);
+	buf_clear(&plain);
+	buf_clear(&sigs);
+	free(from_name);
+	free(org);
+	free(submitter);
+	return rc;
+}
+
+static enum outcome
+send_mail(struct pass *p, const struct job *j, const char *to, char *why, size_t why_len)
+{
+	const struct conf *c = p->o->conf;
+	struct err e = { 0 };
+	struct buf msg;
+	struct smtp_result res;
+	char *from = eval_str(c, "report.tls.aggregate.from-address", j->domain, &e);
+	const char *rcpt[1] = { to };
+	const char *mode = conf_enum(c, "delivery.mode");
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	if (from == NULL) {
+		str_copy(why, why_len, e.msg);
+		return OUT_TEMP; /* a configuration error: retried after the fix */
+	}
+	buf_init(&msg, MAX_MESSAGE + (1 << 16));
+	rc = build_mail(p, j, to, from, &msg, &e);
+	if (rc) {
+		buf_clear(&msg);
+		free(from);
+		str_copy(why, why_len, e.msg);
+		return rc == ERR_INVALID && strstr(e.msg, "sign") == NULL ? OUT_PERM : OUT_TEMP;
+	}
+	if (mode && strcmp(mode, "direct") == 0) {
+		struct smtp_direct_opts d;
+		const char *at = strrchr(to, '@');
+
+		smtp_direct_opts_default(&d);
+		d.port = p->o->direct_port;
+		d.connect_timeout_ms = (long)conf_duration_ms(c, "delivery.connect-timeout");
+		d.timeout_ms = (long)conf_duration_ms(c, "delivery.timeout");
+		rc = smtp_send_mx(p->o->dns, &d, at ? at + 1 : "", from, rcpt, 1, buf_span(&msg),
+		                  &res, &e);
+	} else {
+		struct smtp_relay_opts r;
+
+		smtp_relay_opts_default(&r);
+		r.url = conf_str(c, "delivery.relay");
+		r.user = conf_str(c, "delivery.relay-user");
+		r.password = conf_str(c, "delivery.relay-password");
+		r.connect_timeout_ms = (long)conf_duration_ms(c, "delivery.connect-timeout");
+		r.timeout_ms = (long)conf_duration_ms(c, "delivery.timeout");
+		rc = smtp_send_relay(&r, from, rcpt, 1, buf_span(&msg), &res, &e);
+	}
+	buf_clear(&msg);
+	free(from);
+	if (rc == 0)
+		return OUT_SENT;
+	str_copy(why, why_len, e.msg);
+	return rc == SMTP_EPERM || rc == ERR_INVALID ? OUT_PERM : OUT_TEMP;
+}
+
+static enum outcome
+send_https(struct pass *p, const struct job *j, const char *url, char *why, size_t why_len)
+{
+	const struct conf *c = p->o->conf;
+	struct http_opts h;
+	struct http_result res;
+	struct err e = { 0 };
+	int rc;
+
+	http_opts_default(&h);
+	h.insecure = conf_bool(c, "delivery.https-ignore-cert");
+	h.connect_timeout_ms = (long)conf_duration_ms(c, "delivery.connect-timeout");
+	h.timeout_ms = (long)conf_duration_ms(c, "delivery.timeout");
+	rc = http_post(&h, url, "application/tlsrpt+gzip",
+	               (struct span){ (const char *)j->body, j->body_len }, &res, &e);
+	http_result_clear(&res);
+	if (rc == 0)
+		return OUT_SENT;
+	str_copy(why, why_len, e.msg);
+	return rc == ERR_INVALID ? OUT_PERM : OUT_TEMP;
+}
+
+/* The current record of j->domain into *rec; 0, or OUT_TEMP / OUT_PERM with why. */
+static int
+current_record(struct pass *p, const struct job *j, struct txtrec *rec, char *why, size_t why_len)
+{
+	char name[DNS_NAME_MAX + 16];
+	struct dns_answer *a = NULL;
+	struct txtrec_rr *rrs;
+	struct err e = { 0 };
+	struct buf b;
+	int rc;
+
+	buf_init(&b, sizeof(name));
+	buf_printf(&b, "_smtp._tls.%s", j->domain);
+	str_copy(name, sizeof(name), buf_cstr(&b));
+	buf_clear(&b);
+	if (p->o->dns == NULL) {
+		str_copy(why, why_len, "no DNS resolver");
+		return OUT_TEMP;
+	}
+	rc = dns_lookup(p->o->dns, name, DNS_TYPE_TXT, &a, &e);
+	if (rc == DNS_ETEMP || rc == ERR_AGAIN) {
+		dns_answer_free(a);
+		fmt(why, why_len, "%s TXT: temporary DNS failure: %s", name, e.msg);
+		return OUT_TEMP;
+	}
+	if (rc) {
+		dns_answer_free(a);
+		fmt(why, why_len, "%s TXT: %s", name, e.msg);
+		return OUT_PERM;
+	}
+	rrs = xcalloc(a->n + 1, sizeof(*rrs));
+	for (size_t i = 0; i < a->n; i++) {
+		rrs[i].strings = a->txt[i].strings;
+		rrs[i].n_strings = a->txt[i].nstrings;
+	}
+	rc = txtrec_select(rrs, a->n, rec, &e);
+	free(rrs);
+	if (rc) {
+		if (a->rcode == DNS_RCODE_NXDOMAIN || a->n == 0)
+			fmt(why, why_len, "no TLSRPT record at %s (%s)", name,
+			    dns_rcode_name(a->rcode));
+		else
+			fmt(why, why_len, "%s: %s", name, e.msg);
+		dns_answer_free(a);
+		return OUT_PERM;
+	}
+	dns_answer_free(a);
+	return 0;
+}
+
+static const struct txtrec_rua *
+find_rua(const struct txtrec *rec, const char *dest)
+{
+	for (size_t i = 0; i < rec->n_rua; i++)
+		if (strcmp(rec->rua[i].uri, dest) == 0)
+			return &rec->rua[i];
+	return NULL;
+}
+
+static int
+claim(struct pass *p, const struct job *j, const struct store_delivery *d, bool *ok, struct err *e)
+{
+	return p->o->store->ops->outbox_claim(p->o->store, j->id, d->dest, p->now,
+	                                      p->now + p->lease, ok, e);
+}
+
+static int
+deliver_job(struct pass *p, const struct job *j, struct err *e)
+{
+	struct txtrec rec = { 0 };
+	char why[600] = "";
+	int rec_rc = -1;
+	int rc = 0;
+
+	p->st->reports++;
+	for (size_t i = 0; i < j->n_rows && rc == 0; i++) {
+		const struct store_delivery *d = &j->rows[i];
+		const struct txtrec_rua *rua;
+		enum outcome oc;
+		bool ok = false;
+
+		if (!due(d, p->now))
+			continue;
+		rc = claim(p, j, d, &ok, e);
+		if (rc || !ok)
+			continue;
+		p->st->attempts++;
+		if (rec_rc < 0) /* looked up once per report, after the first claim */
+			rec_rc = current_record(p, j, &rec, why, sizeof(why));
+		if (rec_rc != 0) {
+			rc = settle(p, j, d, (enum outcome)rec_rc, why, e);
+			continue;
+		}
+		rua = find_rua(&rec, d->dest);
+		if (rua == NULL) {
+			rc = settle(p, j, d, OUT_PERM,
+			            "no longer published in the current TLSRPT record", e);
+			continue;
+		}
+		char dwhy[600] = "";
+		if (rua->scheme == TXTREC_MAILTO)
+			oc = send_mail(p, j, rua->target, dwhy, sizeof(dwhy));
+		else
+			oc = send_https(p, j, rua->target, dwhy, sizeof(dwhy));
+		rc = settle(p, j, d, oc, dwhy, e);
+	}
+	txtrec_clear(&rec);
+	return rc;
+}
+
+int
+deliver_pass(const struct deliver_opts *o, struct deliver_stats *st, struct err *e)
+{
+	struct clock real;
+	const struct clock *clk = o->clock;
+	struct pass p = { 0 };
+	size_t max = o->max_reports ? o->max_reports : 100, n = 0;
+	int64_t *ids = xcalloc(max, sizeof(*ids));
+	int rc;
+
+	if (clk == NULL) {
+		clock_init_real(&real);
+		clk = &real;
+	}
+	p.o = o;
+	p.st = st;
+	p.now = clock_now(clk);
+	p.retry_until = conf_duration_ms(o->conf, "delivery.retry-until") / 1000;
+	p.lease = conf_duration_ms(o->conf, "delivery.timeout") / 1000 + 60;
+	p.rnd = (uint64_t)clock_now_ns(clk) ^ 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&p;
+	if (p.rnd == 0)
+		p.rnd = 1;
+	rc = o->store->ops->outbox_due(o->store, p.now, max, ids, &n, e);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct job j = { 0 };
+
+		rc = o->store->ops->outbox_get(o->store, ids[i], copy_job, &j, e);
+		if (rc == ERR_NOTFOUND) { /* purged meanwhile */
+			rc = 0;
+			continue;
+		}
+		if (rc == 0)
+			rc = deliver_job(&p, &j, e);
+		job_clear(&j);
+	}
+	free(ids);
+	return rc;
+}
