@@ -283,6 +283,7 @@ send_mail(struct pass *p, const struct job *j, const char *to, char *why, size_t
 
 		smtp_direct_opts_default(&d);
 		d.port = p->o->direct_port;
+		d.helo_name = conf_str(c, "server.hostname");
 		d.connect_timeout_ms = (long)conf_duration_ms(c, "delivery.connect-timeout");
 		d.timeout_ms = (long)conf_duration_ms(c, "delivery.timeout");
 		rc = smtp_send_mx(p->o->dns, &d, at ? at + 1 : "", from, rcpt, 1, buf_span(&msg),
@@ -292,6 +293,7 @@ send_mail(struct pass *p, const struct job *j, const char *to, char *why, size_t
 
 		smtp_relay_opts_default(&r);
 		r.url = conf_str(c, "delivery.relay");
+		r.helo_name = conf_str(c, "server.hostname");
 		r.user = conf_str(c, "delivery.relay-user");
 		r.password = conf_str(c, "delivery.relay-password");
 		r.connect_timeout_ms = (long)conf_duration_ms(c, "delivery.connect-timeout");
