@@ -19,6 +19,8 @@
 #include "cmd/tlsrptd.h"
 #include "collector/collector.h"
 #include "config/conf.h"
+#include "net/net_curl.h"
+#include "outbound/deliver_worker.h"
 #include "outbound/scheduler.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -202,10 +204,16 @@ main(int argc, char **argv)
 	struct outbound_scheduler *sched = NULL;
 	if (outbound_scheduler_start(conf, 60, &sched, &e) != 0)
 		log_error("report generation disabled: %s", e.msg);
+	/* report delivery (issue 7): delivery.workers threads, a pass every 30 s */
+	struct deliver_workers *dw = NULL;
+	int net_ok = net_global_init(&e) == 0;
+	if (!net_ok || deliver_workers_start(conf, 30, &dw, &e) != 0)
+		log_error("report delivery disabled: %s", e.msg);
 	/* report receiver (issue 8): the HTTP upload endpoint on web.listen */
 	struct receiver *recv = NULL;
 	if (receiver_start(conf, &recv, &e) != 0) {
 		log_error("not starting: %s", e.msg);
+		deliver_workers_stop(dw);
 		outbound_scheduler_stop(sched);
 		collector_stop(col, NULL);
 		store_close(store);
@@ -233,6 +241,9 @@ main(int argc, char **argv)
 	}
 	close(sfd);
 	receiver_stop(recv);
+	deliver_workers_stop(dw);
+	if (net_ok)
+		net_global_cleanup();
 	outbound_scheduler_stop(sched);
 	struct collector_stats st;
 	collector_stop(col, &st);
