@@ -375,7 +375,7 @@ sqlite_outbox_due(struct store *base, int64_t now, size_t max, int64_t *ids, siz
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	sqlite3_stmt *st = sqlite_stmt(s, SL_DUE, sql_due, e);
-	int rc;
+	int rc = SQLITE_DONE;
 
 	*n = 0;
 	if (st == NULL)
