@@ -17,6 +17,8 @@ const struct tlsrpt_cmd tlsrpt_cmds[] = {
 	{ "report", "validate or show received RFC 8460 reports", cmd_report },
 	{ "record", "send one TLS result to the collector", cmd_record },
 	{ "stats", "show collected sessions per domain and window", cmd_stats },
+	{ "dkim", "generate a DKIM key for report mail (keygen)", cmd_dkim },
+	{ "dns", "check the TLSRPT record and DKIM keys in the DNS (check)", cmd_dns },
 	{ NULL, NULL, NULL },
 };
 

@@ -34,6 +34,9 @@ int cmd_config(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+/* `tlsrpt dkim keygen` (tlsrpt_dkim.c), `tlsrpt dns check` (tlsrpt_dns.c). */
+int cmd_dkim(int argc, char **argv);
+int cmd_dns(int argc, char **argv);
 
 /*
  * Loads the configuration file path; on errors prints all of them to stderr and
