@@ -2,7 +2,8 @@
 # keys_cli.t - `tlsrpt dkim keygen` (key file 0600, no overwrite, DNS record with strings
 # of at most 255 bytes, the [signature.<id>] block, usage errors) and `tlsrpt dns check`
 # against local DNS data (--dns-local-data): valid record, two records, no record, bad
-# syntax; signer keys published and matching, published but different, missing, and a
+# syntax; signer keys published and matching (ed25519; rsa in two strings), published but
+# different, missing, and a
 # signer id with no [signature.<id>] section.  Exact output lines and exit codes.
 B=${B:-build}
 T=${TLSRPT_TEST_TMP:-/tmp}/keys_cli.$$
@@ -132,15 +133,16 @@ cd "$T" || exit 1
 	echo '_smtp._tls.spf.example. IN TXT "v=spf1 -all"'
 	echo ''
 	cat "$T/zone.s1"
-	# s2 publishes a different key than rsa1's
+	# s2 publishes a different key than rsa1's; s5 publishes rsa1's key (two strings)
 	sed 's/^other\._domainkey/s2._domainkey/' "$T/zone.other"
+	sed 's/^s2\._domainkey/s5._domainkey/' "$T/zone.s2"
 } >"$T/zone"
 cat >"$T/all.toml" <<EOF
 [report]
 domain = "example.net"
 
 [report.tls.aggregate]
-sign = ["ed25519-example-net", "rsa1", "missing", "nosuch"]
+sign = ["ed25519-example-net", "rsa1", "rsa-ok", "missing", "nosuch"]
 
 [signature.ed25519-example-net]
 private-key = "%{file:$T/keys/ed25519-example-net.pem}%"
@@ -152,6 +154,12 @@ algorithm = "ed25519-sha256"
 private-key = "%{file:$T/keys/rsa.key}%"
 domain = "example.net"
 selector = "s2"
+algorithm = "rsa-sha256"
+
+[signature.rsa-ok]
+private-key = "%{file:$T/keys/rsa.key}%"
+domain = "example.net"
+selector = "s5"
 algorithm = "rsa-sha256"
 
 [signature.missing]
@@ -172,6 +180,8 @@ signer ed25519-example-net: selector s1, domain example.net
   s1._domainkey.example.net: published, matches the private key
 signer rsa1: selector s2, domain example.net
   s2._domainkey.example.net: published, does NOT match the private key
+signer rsa-ok: selector s5, domain example.net
+  s5._domainkey.example.net: published, matches the private key
 signer missing: selector s3, domain example.net
   s3._domainkey.example.net: no key published (NXDOMAIN)
 signer nosuch: not configured (no [signature.nosuch] section)
