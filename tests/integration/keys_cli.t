@@ -3,8 +3,7 @@
 # of at most 255 bytes, the [signature.<id>] block, usage errors) and `tlsrpt dns check`
 # against local DNS data (--dns-local-data): valid record, two records, no record, bad
 # syntax; signer keys published and matching (ed25519; rsa in two strings), published but
-# different, missing, and a
-# signer id with no [signature.<id>] section.  Exact output lines and exit codes.
+# different, missing, and a signer id with no [signature.<id>] section.  Exact output lines and exit codes.
 B=${B:-build}
 T=${TLSRPT_TEST_TMP:-/tmp}/keys_cli.$$
 rm -rf "$T"
