@@ -16,7 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "cmd/tlsrptd.h"
+#include "cmd/tlsrptd_roles.h"
 #include "collector/collector.h"
 #include "config/conf.h"
 #include "outbound/scheduler.h"

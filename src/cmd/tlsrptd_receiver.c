@@ -1,9 +1,9 @@
 /*
- * tlsrptd_receiver.c - wiring of the daemon's report receiver (see tlsrptd.h): the
+ * tlsrptd_receiver.c - wiring of the daemon's report receiver (see tlsrptd_roles.h): the
  * HTTP upload endpoint of RFC 8460 section 5.4 with its own store connection.
  * Threading: the endpoint runs on the httpd thread; start/stop from main.
  */
-#include "cmd/tlsrptd.h"
+#include "cmd/tlsrptd_roles.h"
 
 #include <stdlib.h>
 #include <string.h>
