@@ -8,8 +8,8 @@
  * Writes the PKCS#8 PEM private key to FILE (default ./<id>.pem) with mode 0600 and
  * refuses to overwrite an existing file.  Prints, on stdout, the DNS TXT record in zone
  * file form (character-strings of at most 255 bytes) and the [signature.<id>] block for
- * the configuration; the default id is "rsa-D" / "ed25519-D" with the dots of D
- * replaced by '-' (ids cannot hold dots).
+ * the configuration; the default id is "rsa-D" / "ed25519-D", the ids of Stalwart's
+ * default report.tls.aggregate.sign list when D is report.domain.
  *
  * Exit status 0 ok, 1 failure (file exists, cannot write), 2 usage error.
  * Threading: single-threaded.
@@ -36,7 +36,8 @@ usage(FILE *out)
 	             "Generates a DKIM key: writes the private key (PEM, mode 0600) to FILE\n"
 	             "(default ./<id>.pem), prints the DNS TXT record to publish at\n"
 	             "S._domainkey.D and the [signature.<id>] configuration block.\n"
-	             "The default id is rsa-D or ed25519-D (dots as '-'); --bits is for RSA "
+	             "The default id is rsa-D or ed25519-D (Stalwart's default signer ids); --bits "
+	             "is for RSA "
 	             "(default 2048).\n");
 }
 
@@ -59,7 +60,7 @@ name_ok(const char *s)
 	return true;
 }
 
-/* Ids: letters, digits, '-' and '_' (the configuration keys cannot hold a dot). */
+/* Ids: letters, digits, '-', '_' and '.' (a dotted id is quoted in the TOML block). */
 static bool
 id_ok(const char *s)
 {
@@ -67,7 +68,7 @@ id_ok(const char *s)
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
 			return false;
 	return true;
 }
@@ -207,13 +208,10 @@ keygen(int argc, char **argv)
 	if (id == NULL) {
 		snprintf(id_buf, sizeof(id_buf), "%s-%s",
 		         alg == MDKIM_RSA_SHA256 ? "rsa" : "ed25519", domain);
-		for (char *p = id_buf; *p; p++)
-			if (*p == '.')
-				*p = '-';
 		id = id_buf;
 	} else if (!id_ok(id)) {
-		fprintf(stderr, "tlsrpt: --id: '%s' is not a valid id (letters, digits, - and _)\n",
-		        id);
+		fprintf(stderr,
+		        "tlsrpt: --id: '%s' is not a valid id (letters, digits, -, _ and .)\n", id);
 		return EXIT_USAGE;
 	}
 	if (out == NULL) {
@@ -240,13 +238,14 @@ keygen(int argc, char **argv)
 	print_txt_strings(buf_span(&rec));
 	printf("\n\n# tlsrptd configuration\n"
 	       "# list the id in report.tls.aggregate.sign\n"
-	       "[signature.%s]\n"
+	       "[signature.%s%s%s]\n"
 	       "private-key = \"%%{file:%s}%%\"\n"
 	       "domain = \"%s\"\n"
 	       "selector = \"%s\"\n"
 	       "algorithm = \"%s\"\n"
 	       "canonicalization = \"relaxed/relaxed\"\n",
-	       id, abs, domain, selector, mdkim_alg_name(alg));
+	       strchr(id, '.') ? "\"" : "", id, strchr(id, '.') ? "\"" : "", abs, domain, selector,
+	       mdkim_alg_name(alg));
 	rc = fflush(stdout) == 0 ? 0 : 1;
 done:
 	mdkim_key_free(key);

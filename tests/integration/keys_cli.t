@@ -38,38 +38,38 @@ s1._domainkey.example.net. IN TXT "v=DKIM1; k=ed25519; p=KEY"
 
 # tlsrptd configuration
 # list the id in report.tls.aggregate.sign
-[signature.ed25519-example-net]
-private-key = "%{file:$T/keys/ed25519-example-net.pem}%"
+[signature."ed25519-example.net"]
+private-key = "%{file:$T/keys/ed25519-example.net.pem}%"
 domain = "example.net"
 selector = "s1"
 algorithm = "ed25519-sha256"
 canonicalization = "relaxed/relaxed"
 EOF
 same "keygen ed25519: stderr names the file" "$T/err" <<EOF
-tlsrpt: wrote the private key to $T/keys/ed25519-example-net.pem (mode 0600)
+tlsrpt: wrote the private key to $T/keys/ed25519-example.net.pem (mode 0600)
 EOF
 grep '^s1\._domainkey' "$T/out" >"$T/zone.s1"
-mode=$(stat -c %a ed25519-example-net.pem)
+mode=$(stat -c %a ed25519-example.net.pem)
 if [ "$mode" = 600 ]; then ok "key file mode 0600"; else nok "key file mode: got $mode, want 600"; fi
-first=$(head -1 ed25519-example-net.pem)
+first=$(head -1 ed25519-example.net.pem)
 if [ "$first" = "-----BEGIN PRIVATE KEY-----" ]; then ok "key file is PKCS#8 PEM"; else
 	nok "key file first line: got '$first', want -----BEGIN PRIVATE KEY-----"; fi
 plen=$(sed -n 's/.*p=\([A-Za-z0-9+\/=]*\)".*/\1/p' "$T/zone.s1" | base64 -d | wc -c)
 if [ "$plen" -eq 32 ]; then ok "ed25519 p= is the 32-byte raw key"; else
 	nok "ed25519 p= length: got $plen, want 32"; fi
-openssl pkey -in ed25519-example-net.pem -pubout -outform DER 2>/dev/null | tail -c 32 \
+openssl pkey -in ed25519-example.net.pem -pubout -outform DER 2>/dev/null | tail -c 32 \
 	| base64 >"$T/pub.openssl"
 sed -n 's/.*p=\([A-Za-z0-9+\/=]*\)".*/\1/p' "$T/zone.s1" >"$T/pub.ours"
 if cmp -s "$T/pub.openssl" "$T/pub.ours"; then ok "p= is the key openssl derives"; else
 	nok "p= differs from openssl's public key"; fi
 
-cp ed25519-example-net.pem "$T/saved.pem"
+cp ed25519-example.net.pem "$T/saved.pem"
 check "keygen refuses to overwrite (exit 1)" 1 "$TLSRPT" dkim keygen --algorithm ed25519 \
 	--domain example.net --selector s1
 same "keygen refusal message" "$T/err" <<EOF
-tlsrpt: ed25519-example-net.pem: file exists; refusing to overwrite it
+tlsrpt: ed25519-example.net.pem: file exists; refusing to overwrite it
 EOF
-if cmp -s "$T/saved.pem" ed25519-example-net.pem && [ ! -s "$T/out" ]; then
+if cmp -s "$T/saved.pem" ed25519-example.net.pem && [ ! -s "$T/out" ]; then
 	ok "existing key untouched, nothing printed"; else nok "existing key changed or output printed"; fi
 
 # ---------------------------------------------------------------- keygen, rsa
@@ -108,7 +108,7 @@ for args in "--domain example.net --selector s1" \
 	"--algorithm ed25519 --bits 2048 --domain example.net --selector s1" \
 	"--algorithm rsa --bits 512 --domain example.net --selector s1" \
 	"--algorithm ed25519 --domain example..net --selector s1" \
-	"--algorithm ed25519 --domain example.net --selector s1 --id a.b" \
+	"--algorithm ed25519 --domain example.net --selector s1 --id a/b" \
 	"--algorithm ed25519 --domain example.net"; do
 	# shellcheck disable=SC2086
 	"$TLSRPT" dkim keygen $args --out "$T/keys/never.pem" >/dev/null 2>&1
@@ -141,10 +141,10 @@ cat >"$T/all.toml" <<EOF
 domain = "example.net"
 
 [report.tls.aggregate]
-sign = ["ed25519-example-net", "rsa1", "rsa-ok", "missing", "nosuch"]
+sign = ["ed25519-example.net", "rsa1", "rsa-ok", "missing", "nosuch"]
 
-[signature.ed25519-example-net]
-private-key = "%{file:$T/keys/ed25519-example-net.pem}%"
+[signature."ed25519-example.net"]
+private-key = "%{file:$T/keys/ed25519-example.net.pem}%"
 domain = "example.net"
 selector = "s1"
 algorithm = "ed25519-sha256"
@@ -175,7 +175,7 @@ _smtp._tls.example.com: 1 TXT record
 TLSRPT record: valid
   rua: mailto:tlsrpt@example.com
   rua: https://r.example.com/v1
-signer ed25519-example-net: selector s1, domain example.net
+signer ed25519-example.net: selector s1, domain example.net
   s1._domainkey.example.net: published, matches the private key
 signer rsa1: selector s2, domain example.net
   s2._domainkey.example.net: published, does NOT match the private key
@@ -186,12 +186,12 @@ signer missing: selector s3, domain example.net
 signer nosuch: not configured (no [signature.nosuch] section)
 EOF
 
-sed 's/^sign = .*/sign = "ed25519-example-net"/' "$T/all.toml" >"$T/good.toml"
+sed 's/^sign = .*/sign = "ed25519-example.net"/' "$T/all.toml" >"$T/good.toml"
 check "dns check: all fine exits 0" 0 "$TLSRPT" dns check --config "$T/good.toml" \
 	--dns-local-data "$T/zone" example.com
 sed -n '6,$p' "$T/out" >"$T/out.signers"
 same "dns check: the one signer matches" "$T/out.signers" <<EOF
-signer ed25519-example-net: selector s1, domain example.net
+signer ed25519-example.net: selector s1, domain example.net
   s1._domainkey.example.net: published, matches the private key
 EOF
 
