@@ -201,19 +201,26 @@ mask_url(const char *url)
 	return out != NULL ? out : xstrdup("postgresql://...");
 }
 
-/* PostgreSQL's message without the trailing newline. */
+/* PostgreSQL's message on one line (libpq's hints follow a newline and a tab). */
 static int
 pg_err(struct store_pg *s, struct err *e, int code, const char *what, const PGresult *r)
 {
 	const char *msg = r != NULL ? PQresultErrorMessage(r) : "";
-	size_t n;
+	char line[400];
+	size_t n = 0;
 
 	if (msg == NULL || msg[0] == '\0')
 		msg = PQerrorMessage(s->conn);
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+	for (const char *p = msg; *p != '\0' && n + 1 < sizeof(line); p++) {
+		bool space = *p == '\n' || *p == '\t' || *p == ' ';
+		if (space && (n == 0 || line[n - 1] == ' '))
+			continue;
+		line[n++] = space ? ' ' : *p;
+	}
+	while (n > 0 && line[n - 1] == ' ')
 		n--;
-	return err_set(e, code, "%s: %s: %.*s", s->where, what, (int)n, msg);
+	line[n] = '\0';
+	return err_set(e, code, "%s: %s: %s", s->where, what, line);
 }
 
 /* ERR_AGAIN for what a retry can cure (lost connection, deadlock, serialization). */
