@@ -80,15 +80,17 @@ static const struct {
 	                   "ON CONFLICT (key) DO NOTHING RETURNING id",
 	                   2 },
 	[Q_DET_SELECT] = { "SELECT id FROM failure_details WHERE key = $1", 1 },
+	/* a batch of deltas, sorted and without duplicate keys (see apply_pending) */
 	[Q_ADD_SESS] = { "INSERT INTO session_counts AS c(window_id, policy_id, success, failure) "
-	                 "VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bigint) "
-	                 "ON CONFLICT (window_id, policy_id) DO UPDATE SET "
+	                 "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
+	                 "$4::bigint[]) ON CONFLICT (window_id, policy_id) DO UPDATE SET "
 	                 "success = c.success + excluded.success, "
 	                 "failure = c.failure + excluded.failure",
 	                 4 },
 	[Q_ADD_FAIL] = { "INSERT INTO failure_counts AS f(window_id, policy_id, detail_id, count) "
-	                 "VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bigint) "
-	                 "ON CONFLICT (window_id, policy_id, detail_id) DO UPDATE SET "
+	                 "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
+	                 "$4::bigint[]) ON CONFLICT (window_id, policy_id, detail_id) DO UPDATE "
+	                 "SET "
 	                 "count = f.count + excluded.count",
 	                 4 },
 	[Q_MARK] = { "UPDATE windows SET state = 1, reported_at = $2::bigint WHERE id = $1::bigint",
@@ -159,6 +161,16 @@ struct store_pg {
 	char *url;
 	char *password;
 	bool prepared;
+	/* add_sessions/add_failures deltas of the open transaction, written by
+	 * apply_pending() (before commit and before any read) */
+	struct delta *pend[2];
+	size_t npend[2], cappend[2];
+};
+
+/* One pending delta: key (window, policy, detail or 0), values a and b. */
+struct delta {
+	int64_t w, p, d;
+	uint64_t a, b;
 };
 
 /* The URL with the password of its userinfo and any password= parameter masked. */
@@ -394,6 +406,8 @@ connect_pg(struct store_pg *s, struct err *e)
 	return exec_sql(s, "SET client_min_messages = warning", "connect", e);
 }
 
+static int apply_pending(struct store_pg *s, struct err *e);
+
 static void
 pg_close(struct store *base)
 {
@@ -405,6 +419,8 @@ pg_close(struct store *base)
 		memset(s->password, 0, strlen(s->password));
 		free(s->password);
 	}
+	free(s->pend[0]);
+	free(s->pend[1]);
 	free(s->url);
 	free(s->where);
 	free(s);
@@ -427,6 +443,7 @@ pg_begin(struct store *base, struct err *e)
 	}
 	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		exec_sql(s, "ROLLBACK", "rollback", NULL);
+	s->npend[0] = s->npend[1] = 0;
 	return run_q(s, Q_BEGIN, NULL, "begin", e);
 }
 
@@ -434,8 +451,11 @@ static int
 pg_commit(struct store *base, struct err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
-	PGresult *r = exec_q(s, Q_COMMIT, NULL, "commit", e);
+	PGresult *r;
 
+	if (apply_pending(s, e) != 0)
+		return e != NULL ? e->code : ERR_IO;
+	r = exec_q(s, Q_COMMIT, NULL, "commit", e);
 	if (r == NULL)
 		return e != NULL ? e->code : ERR_IO;
 	/* COMMIT of a failed transaction answers ROLLBACK, not an error */
@@ -453,6 +473,7 @@ pg_rollback(struct store *base)
 {
 	struct store_pg *s = (struct store_pg *)base;
 
+	s->npend[0] = s->npend[1] = 0;
 	if (PQstatus(s->conn) == CONNECTION_OK && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		run_q(s, Q_ROLLBACK, NULL, "rollback", NULL);
 }
@@ -577,32 +598,124 @@ out:
 	return rc;
 }
 
+static void
+pend_add(struct store_pg *s, int which, struct delta d)
+{
+	if (s->npend[which] == s->cappend[which]) {
+		s->cappend[which] = s->cappend[which] ? 2 * s->cappend[which] : 256;
+		s->pend[which] =
+		        xrealloc(s->pend[which], s->cappend[which] * sizeof(*s->pend[which]));
+	}
+	s->pend[which][s->npend[which]++] = d;
+}
+
+static int
+delta_cmp(const void *x, const void *y)
+{
+	const struct delta *a = x, *b = y;
+
+	if (a->w != b->w)
+		return a->w < b->w ? -1 : 1;
+	if (a->p != b->p)
+		return a->p < b->p ? -1 : 1;
+	if (a->d != b->d)
+		return a->d < b->d ? -1 : 1;
+	return 0;
+}
+
+enum { BATCH_ROWS = 5000 };
+
+/*
+ * Writes the pending deltas of one kind: sorted by key (every flusher locks rows in
+ * the same order, so concurrent flushes do not deadlock on counter rows), equal keys
+ * summed (one statement may not update a row twice), BATCH_ROWS rows per statement
+ * bound as four bigint arrays.
+ */
+static int
+apply_kind(struct store_pg *s, int which, struct err *e)
+{
+	struct delta *v = s->pend[which];
+	size_t n = s->npend[which], m = 0;
+	struct buf arr[4];
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), delta_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (m > 0 && delta_cmp(&v[m - 1], &v[i]) == 0) {
+			v[m - 1].a += v[i].a;
+			v[m - 1].b += v[i].b;
+		} else {
+			v[m++] = v[i];
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		buf_init(&arr[k], (size_t)BATCH_ROWS * 24 + 16);
+	for (size_t start = 0; start < m && rc == 0; start += BATCH_ROWS) {
+		size_t end = start + BATCH_ROWS < m ? start + BATCH_ROWS : m;
+		const char *params[4];
+		for (int k = 0; k < 4; k++) {
+			buf_clear(&arr[k]);
+			buf_init(&arr[k], (size_t)BATCH_ROWS * 24 + 16);
+			buf_putc(&arr[k], '{');
+		}
+		for (size_t i = start; i < end; i++) {
+			const char *sep = i > start ? "," : "";
+			buf_printf(&arr[0], "%s%" PRId64, sep, v[i].w);
+			buf_printf(&arr[1], "%s%" PRId64, sep, v[i].p);
+			if (which == 0) {
+				buf_printf(&arr[2], "%s%" PRIu64, sep, v[i].a);
+				buf_printf(&arr[3], "%s%" PRIu64, sep, v[i].b);
+			} else {
+				buf_printf(&arr[2], "%s%" PRId64, sep, v[i].d);
+				buf_printf(&arr[3], "%s%" PRIu64, sep, v[i].a);
+			}
+		}
+		for (int k = 0; k < 4; k++) {
+			buf_putc(&arr[k], '}');
+			params[k] = buf_cstr(&arr[k]);
+		}
+		rc = run_q(s, which == 0 ? Q_ADD_SESS : Q_ADD_FAIL, params,
+		           which == 0 ? "add sessions" : "add failures", e);
+	}
+	for (int k = 0; k < 4; k++)
+		buf_clear(&arr[k]);
+	s->npend[which] = 0;
+	return rc;
+}
+
+static int
+apply_pending(struct store_pg *s, struct err *e)
+{
+	int rc = apply_kind(s, 0, e);
+
+	if (rc == 0)
+		rc = apply_kind(s, 1, e);
+	s->npend[0] = s->npend[1] = 0;
+	return rc;
+}
+
 static int
 pg_add_sessions(struct store *base, int64_t wid, int64_t pid, uint64_t ok, uint64_t fail,
                 struct err *e)
 {
-	char a[24], b[24], c[24], d[24];
-	const char *params[4] = { a, b, c, d };
+	struct delta d = { wid, pid, 0, ok, fail };
 
-	snprintf(a, sizeof(a), "%" PRId64, wid);
-	snprintf(b, sizeof(b), "%" PRId64, pid);
-	snprintf(c, sizeof(c), "%" PRIu64, ok);
-	snprintf(d, sizeof(d), "%" PRIu64, fail);
-	return run_q((struct store_pg *)base, Q_ADD_SESS, params, "add sessions", e);
+	(void)e;
+	pend_add((struct store_pg *)base, 0, d);
+	return 0;
 }
 
 static int
 pg_add_failures(struct store *base, int64_t wid, int64_t pid, int64_t did, uint64_t n,
                 struct err *e)
 {
-	char a[24], b[24], c[24], d[24];
-	const char *params[4] = { a, b, c, d };
+	struct delta d = { wid, pid, did, n, 0 };
 
-	snprintf(a, sizeof(a), "%" PRId64, wid);
-	snprintf(b, sizeof(b), "%" PRId64, pid);
-	snprintf(c, sizeof(c), "%" PRId64, did);
-	snprintf(d, sizeof(d), "%" PRIu64, n);
-	return run_q((struct store_pg *)base, Q_ADD_FAIL, params, "add failures", e);
+	(void)e;
+	pend_add((struct store_pg *)base, 1, d);
+	return 0;
 }
 
 static int
@@ -625,6 +738,8 @@ pg_list_due(struct store *base, int64_t end_before, store_window_fn fn, void *ct
 	PGresult *r;
 	int rows;
 
+	if (apply_pending(s, e) != 0)
+		return e != NULL ? e->code : ERR_IO;
 	snprintf(a, sizeof(a), "%" PRId64, end_before);
 	r = exec_q(s, Q_LIST_DUE, params, "list windows", e);
 	if (r == NULL)
@@ -656,6 +771,8 @@ pg_list_counts(struct store *base, int64_t window_id, store_row_fn fn, void *ctx
 	int rows, stop = 0;
 	int64_t last_w = 0, last_p = 0;
 
+	if (apply_pending(s, e) != 0)
+		return e != NULL ? e->code : ERR_IO;
 	snprintf(a, sizeof(a), "%" PRId64, window_id);
 	r = exec_q(s, Q_LIST_COUNTS, params, "list", e);
 	if (r == NULL)
