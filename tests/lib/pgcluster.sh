@@ -9,8 +9,8 @@
 #
 # The cluster runs as the postgres user (initdb refuses root) with trust authentication
 # on the socket; its superuser is named after the calling user, so the URL
-# postgresql:///tlsrpt?host=D/sock works for the test without a password.  fsync is off:
-# the data is thrown away.
+# postgresql:///tlsrpt?host=D/sock works for the test without a password.  fsync is off
+# (the data is thrown away) unless PGCLUSTER_FSYNC=on (benchmarks).
 # Exit status of start: 0 started; 2 PostgreSQL is not installed (the caller may skip,
 # except in CI); 1 it is installed but did not start (messages on stderr).
 set -u
@@ -37,7 +37,7 @@ as_pg() {
 
 pgstart() {
 	as_pg "$BIN/pg_ctl" -D "$1/data" -l "$1/log" -w -t 30 \
-		-o "-k $1/sock -c listen_addresses='' -c fsync=off -c full_page_writes=off" \
+		-o "-k $1/sock -c listen_addresses='' -c fsync=${PGCLUSTER_FSYNC:-off}" \
 		start >/dev/null
 }
 
