@@ -255,7 +255,7 @@ failure_code(struct store_pg *s, const PGresult *r)
 static PGresult *
 exec_q(struct store_pg *s, int q, const char *const *params, const char *what, struct err *e)
 {
-	char name[8];
+	char name[16];
 	PGresult *r;
 	ExecStatusType st;
 
@@ -365,7 +365,7 @@ fail:
 static int
 prepare_all(struct store_pg *s, struct err *e)
 {
-	char name[8];
+	char name[16];
 
 	for (int q = 0; q < Q_COUNT_; q++) {
 		PGresult *r;
