@@ -6,7 +6,9 @@
 #   2. outage: while 60,000 more results arrive (paced over ~6 s) the cluster is stopped
 #      for 3 s and started again; the collector keeps the deltas in memory, retries
 #      every second, reconnects, and nothing is lost;
-#   3. a password in the URL is never written to the log (failing start-up).
+#   3. a password in the URL is never written to the log (failing start-up);
+#   4. store.password: a role with a SCRAM password (pg_hba.conf line for it) connects
+#      with the password from the configuration, not from the URL.
 # Under SAN=asan the counts are a tenth.  Skips without PostgreSQL, except in CI.
 import os, shutil, subprocess, sys, time
 
@@ -40,12 +42,14 @@ def ok(cond, name, diag=None):
     sys.stdout.flush()
 
 
-def config(name, url):
+def config(name, url, password=None):
     path = os.path.join(work, name)
     with open(path, "w") as f:
         f.write('[collector]\nsocket = "%s"\nflush-interval = "1s"\n'
-                '[store]\nbackend = "postgresql"\nurl = "%s"\n'
-                '[log]\ndestination = "stderr"\n' % (sock, url))
+                '[log]\ndestination = "stderr"\n'
+                '[store]\nbackend = "postgresql"\nurl = "%s"\n' % (sock, url))
+        if password is not None:
+            f.write('password = "%s"\n' % password)
     return path
 
 
@@ -54,7 +58,7 @@ def sums():
                         "|| ' ' || count(*) FROM session_counts")
 
 
-print("1..9")
+print("1..11")
 errlog = os.path.join(work, "tlsrptd.err")
 proc, ready = start_daemon(config("pg.toml", cluster.url), errlog)
 ok(ready, "tlsrptd starts with the postgresql store", open(errlog).read())
@@ -116,4 +120,36 @@ p2 = subprocess.run([B + "/tlsrptd", "--foreground", "--config", config("pw.toml
 log2 = open(errlog2).read()
 ok(p2.returncode != 0 and "S3cretPw" not in log2 and "tlsrpt:***@" in log2,
    "a failed connection is reported with the password masked", log2)
+
+# store.password: role tlsrpt_pw must authenticate with SCRAM over the socket
+cluster.psql("CREATE ROLE tlsrpt_pw LOGIN PASSWORD 'Pw-From-Config'; "
+             "GRANT CREATE, USAGE ON SCHEMA public TO tlsrpt_pw; "
+             "GRANT ALL ON ALL TABLES IN SCHEMA public TO tlsrpt_pw; "
+             "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO tlsrpt_pw")
+hba = os.path.join(cluster.path, "data", "pg_hba.conf")
+old_hba = open(hba).read()
+with open(hba, "w") as f:
+    f.write("local all tlsrpt_pw scram-sha-256\n" + old_hba)
+cluster.psql("SELECT pg_reload_conf()")
+time.sleep(0.5)
+pw_url = "postgresql:///tlsrpt?host=%s&user=tlsrpt_pw" % cluster.sock
+errlog3 = os.path.join(work, "tlsrptd-nopw.err")
+p3 = subprocess.run([B + "/tlsrptd", "--foreground", "--config", config("nopw.toml", pw_url)],
+                    stdout=subprocess.DEVNULL, stderr=open(errlog3, "w"), timeout=30)
+log3 = open(errlog3).read()
+ok(p3.returncode != 0 and "password" in log3,
+   "without store.password the SCRAM role is refused", log3)
+errlog4 = os.path.join(work, "tlsrptd-pw4.err")
+proc, ready = start_daemon(config("pw4.toml", pw_url, "Pw-From-Config"), errlog4)
+sent = subprocess.run([B + "/tests/tools/sendmany", "--socket", sock, "--count", "1000",
+                       "--domains", str(D)], capture_output=True, text=True)
+proc.terminate()
+rc = proc.wait(timeout=60)
+f4 = sum(1 for i in range(1000) if (i // D) % 10 == 0)  # sendmany's failure rule
+want = "%d %d %d" % (T * 9 // 10 + 1000 - f4, T // 10 + f4, D)
+got = sums()
+log4 = open(errlog4).read()
+ok(ready and rc == 0 and got == want and "Pw-From-Config" not in log4,
+   "with store.password the daemon connects and flushes (password not logged)",
+   "ready=%s rc=%s got %s want %s\n%s" % (ready, rc, got, want, log4[-1500:]))
 sys.exit(1 if fails else 0)
