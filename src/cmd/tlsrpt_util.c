@@ -39,7 +39,10 @@ cli_open_store(const char *config_path, const char *backend, const char *path, s
 		path = strcmp(backend, "sqlite") == 0 ? conf_str(conf, "store.path")
 		                                      : conf_str(conf, "store.url");
 	}
-	rc = store_open(backend, path, out, &e);
+	if (conf != NULL && strcmp(backend, "postgresql") == 0)
+		rc = store_open_pg(path, conf_str(conf, "store.password"), out, &e);
+	else
+		rc = store_open(backend, path, out, &e);
 	if (rc != 0)
 		fprintf(stderr, "tlsrpt: %s\n", e.msg);
 	conf_free(conf);

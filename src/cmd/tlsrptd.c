@@ -68,7 +68,9 @@ start_collector(const struct conf *conf, struct store **store, struct collector 
 	const char *where = strcmp(backend, "sqlite") == 0 ? conf_str(conf, "store.path")
 	                                                   : conf_str(conf, "store.url");
 
-	if (store_open(backend, where, store, e) != 0)
+	if ((strcmp(backend, "postgresql") == 0
+	             ? store_open_pg(where, conf_str(conf, "store.password"), store, e)
+	             : store_open(backend, where, store, e)) != 0)
 		return e->code;
 	memset(&o, 0, sizeof(o));
 	o.socket_path = conf_str(conf, "collector.socket");

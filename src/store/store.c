@@ -12,7 +12,10 @@ store_open(const char *backend, const char *path, struct store **out, struct err
 {
 	if (backend == NULL || strcmp(backend, "sqlite") == 0)
 		return store_open_sqlite(path, out, e);
-	return err_set(e, ERR_INVALID, "store.backend: unknown backend '%s' (expected sqlite)",
+	if (strcmp(backend, "postgresql") == 0)
+		return store_open_pg(path, NULL, out, e);
+	return err_set(e, ERR_INVALID,
+	               "store.backend: unknown backend '%s' (expected sqlite or postgresql)",
 	               backend);
 }
 
