@@ -276,6 +276,26 @@ struct store {
  * store_open_pg; no separate password).  Returns 0 and sets *out (free with store_close), or a negative
  * code with a message in e.
  */
+struct conf;
+
+/*
+ * Opens the store the configuration names (store.backend with store.path, or store.url
+ * and store.password).  As store_open otherwise.
+ */
+int store_open_conf(const struct conf *conf, struct store **out, struct err *e);
+
+/* What a backend may not implement yet (its ops are then NULL). */
+enum store_area {
+	STORE_AREA_OUTBOX,   /* outbox_* and purge */
+	STORE_AREA_RECEIVED, /* received_* */
+};
+
+/*
+ * 0 when s implements every op of area; else ERR_BADSTATE with a message naming the
+ * backend, so that a role refuses to run instead of calling a NULL op.
+ */
+int store_supports(const struct store *s, enum store_area area, struct err *e);
+
 int store_open(const char *backend, const char *path, struct store **out, struct err *e);
 /* Closes and frees (NULL is a no-op). */
 void store_close(struct store *s);
