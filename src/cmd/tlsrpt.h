@@ -41,6 +41,9 @@ int cmd_deliver(int argc, char **argv);
 /* `tlsrpt ingest` and `tlsrpt received` (issue 8). */
 int cmd_ingest(int argc, char **argv);
 int cmd_received(int argc, char **argv);
+/* `tlsrpt dkim keygen` (tlsrpt_dkim.c), `tlsrpt dns check` (tlsrpt_dns.c). */
+int cmd_dkim(int argc, char **argv);
+int cmd_dns(int argc, char **argv);
 
 /*
  * Loads the configuration file path; on errors prints all of them to stderr and
@@ -50,9 +53,10 @@ int cli_load_conf(const char *path, struct conf **out);
 
 /*
  * Opens the store named by --store PATH (with backend), or, when path is NULL, the one
- * the configuration file config_path names.  Prints errors.  Returns 0 or -1.
+ * the configuration file config_path names.  area (an enum store_area, or -1 for none)
+ * must be implemented by the backend (store_supports).  Prints errors.  Returns 0 or -1.
  */
-int cli_open_store(const char *config_path, const char *backend, const char *path,
+int cli_open_store(const char *config_path, const char *backend, const char *path, int area,
                    struct store **out);
 
 #endif

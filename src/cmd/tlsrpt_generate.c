@@ -80,7 +80,7 @@ cmd_generate(int argc, char **argv)
 	}
 	if (cli_load_conf(config, &conf) != 0)
 		return 1;
-	if (cli_open_store(config, "sqlite", path, &s) != 0) {
+	if (cli_open_store(config, "sqlite", path, STORE_AREA_OUTBOX, &s) != 0) {
 		conf_free(conf);
 		return 1;
 	}

@@ -467,7 +467,8 @@ cmd_ingest(int argc, char **argv)
 		if (max_body == 0)
 			max_body = conf_size(conf, "web.max-body");
 	}
-	if (cli_open_store(config ? config : DEFAULT_CONFIG, "sqlite", path, &s) != 0) {
+	if (cli_open_store(config ? config : DEFAULT_CONFIG, "sqlite", path, STORE_AREA_RECEIVED,
+	                   &s) != 0) {
 		conf_free(conf);
 		return EX_TEMPFAIL;
 	}

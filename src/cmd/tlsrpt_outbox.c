@@ -191,7 +191,7 @@ cmd_outbox(int argc, char **argv)
 			        state);
 			return EXIT_USAGE;
 		}
-		if (cli_open_store(config, "sqlite", path, &s) != 0)
+		if (cli_open_store(config, "sqlite", path, STORE_AREA_OUTBOX, &s) != 0)
 			return 1;
 		printf("id\tdomain\tperiod\twindow-start\tpart\tstate\tdeliveries\treport-id\n");
 		rc = s->ops->outbox_list(s, &f, print_list_row, NULL, &e);
@@ -202,7 +202,7 @@ cmd_outbox(int argc, char **argv)
 			fputs(usage_text, stderr);
 			return EXIT_USAGE;
 		}
-		if (cli_open_store(config, "sqlite", path, &s) != 0)
+		if (cli_open_store(config, "sqlite", path, STORE_AREA_OUTBOX, &s) != 0)
 			return 1;
 		rc = s->ops->outbox_get(s, id, print_show, &e, &e);
 	} else if (strcmp(sub, "retry") == 0 || strcmp(sub, "cancel") == 0) {
@@ -231,7 +231,7 @@ cmd_outbox(int argc, char **argv)
 			fputs(usage_text, stderr);
 			return EXIT_USAGE;
 		}
-		if (cli_open_store(config, "sqlite", path, &s) != 0)
+		if (cli_open_store(config, "sqlite", path, STORE_AREA_OUTBOX, &s) != 0)
 			return 1;
 		clock_init_real(&clk);
 		rc = s->ops->begin(s, &e);
@@ -260,7 +260,7 @@ cmd_outbox(int argc, char **argv)
 		}
 		if (cli_load_conf(config, &conf) != 0)
 			return 1;
-		if (cli_open_store(config, "sqlite", path, &s) != 0) {
+		if (cli_open_store(config, "sqlite", path, STORE_AREA_OUTBOX, &s) != 0) {
 			conf_free(conf);
 			return 1;
 		}

@@ -587,7 +587,8 @@ cmd_received(int argc, char **argv)
 		fprintf(stderr, "tlsrpt: received: unknown subcommand '%s'\n%s", sub, usage_text);
 		return EXIT_USAGE;
 	}
-	if (cli_open_store(o.config ? o.config : DEFAULT_CONFIG, "sqlite", o.path, &s) != 0)
+	if (cli_open_store(o.config ? o.config : DEFAULT_CONFIG, "sqlite", o.path,
+	                   STORE_AREA_RECEIVED, &s) != 0)
 		return 1;
 	if (strcmp(sub, "show") == 0) {
 		rc = do_show(s, &o, argv[idx]);

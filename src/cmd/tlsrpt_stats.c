@@ -88,7 +88,7 @@ cmd_stats(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	err_clear(&e);
-	if (cli_open_store(config, backend, path, &s) != 0)
+	if (cli_open_store(config, backend, path, -1, &s) != 0)
 		return 1;
 	printf("domain\twindow-start\tperiod\tstate\tpolicy-type\tpolicy-"
 	       "domain\tresult\tsessions\n");

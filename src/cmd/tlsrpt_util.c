@@ -26,7 +26,8 @@ cli_load_conf(const char *path, struct conf **out)
 }
 
 int
-cli_open_store(const char *config_path, const char *backend, const char *path, struct store **out)
+cli_open_store(const char *config_path, const char *backend, const char *path, int area,
+               struct store **out)
 {
 	struct conf *conf = NULL;
 	struct err e = { 0 };
@@ -35,11 +36,14 @@ cli_open_store(const char *config_path, const char *backend, const char *path, s
 	if (path == NULL) {
 		if (cli_load_conf(config_path, &conf) != 0)
 			return -1;
-		backend = conf_enum(conf, "store.backend");
-		path = strcmp(backend, "sqlite") == 0 ? conf_str(conf, "store.path")
-		                                      : conf_str(conf, "store.url");
+		rc = store_open_conf(conf, out, &e);
+	} else {
+		rc = store_open(backend, path, out, &e);
 	}
-	rc = store_open(backend, path, out, &e);
+	if (rc == 0 && area >= 0 && (rc = store_supports(*out, (enum store_area)area, &e)) != 0) {
+		store_close(*out);
+		*out = NULL;
+	}
 	if (rc != 0)
 		fprintf(stderr, "tlsrpt: %s\n", e.msg);
 	conf_free(conf);

@@ -16,7 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "cmd/tlsrptd.h"
+#include "cmd/tlsrptd_roles.h"
 #include "collector/collector.h"
 #include "config/conf.h"
 #include "net/net_curl.h"
@@ -67,10 +67,10 @@ start_collector(const struct conf *conf, struct store **store, struct collector 
 {
 	struct collector_opts o;
 	const char *backend = conf_enum(conf, "store.backend");
-	const char *where = strcmp(backend, "sqlite") == 0 ? conf_str(conf, "store.path")
-	                                                   : conf_str(conf, "store.url");
+	const char *where =
+	        strcmp(backend, "sqlite") == 0 ? conf_str(conf, "store.path") : "(url hidden)";
 
-	if (store_open(backend, where, store, e) != 0)
+	if (store_open_conf(conf, store, e) != 0)
 		return e->code;
 	memset(&o, 0, sizeof(o));
 	o.socket_path = conf_str(conf, "collector.socket");
@@ -90,8 +90,7 @@ start_collector(const struct conf *conf, struct store **store, struct collector 
 		*store = NULL;
 		return e->code;
 	}
-	log_info("store opened backend=%s %s", backend,
-	         strcmp(backend, "sqlite") == 0 ? where : "(url hidden)");
+	log_info("store opened backend=%s %s", backend, where);
 	return 0;
 }
 
@@ -211,7 +210,11 @@ main(int argc, char **argv)
 		log_error("report delivery disabled: %s", e.msg);
 	/* report receiver (issue 8): the HTTP upload endpoint on web.listen */
 	struct receiver *recv = NULL;
-	if (receiver_start(conf, &recv, &e) != 0) {
+	int rrc = receiver_start(conf, &recv, &e);
+	if (rrc == ERR_BADSTATE) {
+		/* the store backend cannot hold received reports (yet): run without */
+		log_error("report receiver disabled: %s", e.msg);
+	} else if (rrc != 0) {
 		log_error("not starting: %s", e.msg);
 		deliver_workers_stop(dw);
 		outbound_scheduler_stop(sched);

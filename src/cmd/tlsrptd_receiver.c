@@ -1,9 +1,9 @@
 /*
- * tlsrptd_receiver.c - wiring of the daemon's report receiver (see tlsrptd.h): the
+ * tlsrptd_receiver.c - wiring of the daemon's report receiver (see tlsrptd_roles.h): the
  * HTTP upload endpoint of RFC 8460 section 5.4 with its own store connection.
  * Threading: the endpoint runs on the httpd thread; start/stop from main.
  */
-#include "cmd/tlsrptd.h"
+#include "cmd/tlsrptd_roles.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +26,6 @@ int
 receiver_start(const struct conf *conf, struct receiver **out, struct err *e)
 {
 	const char *listen = conf_str(conf, "web.listen");
-	const char *backend = conf_enum(conf, "store.backend");
-	const char *where = strcmp(backend, "sqlite") == 0 ? conf_str(conf, "store.path")
-	                                                   : conf_str(conf, "store.url");
 	struct receiver *r;
 	int rc;
 
@@ -40,7 +37,9 @@ receiver_start(const struct conf *conf, struct receiver **out, struct err *e)
 		               "web.tls-cert: TLS on the endpoint itself is not supported yet; "
 		               "terminate TLS in a reverse proxy and listen on loopback");
 	r = xcalloc(1, sizeof(*r));
-	rc = store_open(backend, where, &r->store, e);
+	rc = store_open_conf(conf, &r->store, e);
+	if (rc == 0 && (rc = store_supports(r->store, STORE_AREA_RECEIVED, e)) != 0)
+		store_close(r->store);
 	if (rc != 0) {
 		free(r);
 		return err_prefix(e, "report receiver");

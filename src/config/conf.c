@@ -52,31 +52,34 @@ conf_error(struct loader *ld, unsigned line, const char *key, const char *fmt, .
 /* ------------------------------------------------------------------ matching keys */
 
 /*
- * Matches pattern (with `*` segments) against the start of key.  Returns the length of
- * key consumed, or 0.  *id receives the span of the `*` segment.
+ * Matches pattern (with one `*` segment) against the start of key.  Returns the length
+ * of key consumed, or 0.  *id receives the span of the `*` segment.  An id may contain
+ * dots, as Stalwart's default signer ids do (`rsa-example.org`): the shortest id after
+ * which the rest of the pattern matches wins.
  */
 static size_t
 pattern_prefix(const char *pattern, const char *key, struct span *id)
 {
-	const char *p = pattern, *k = key;
+	const char *star = strchr(pattern, '*');
+	size_t pre = star ? (size_t)(star - pattern) : strlen(pattern);
 
-	while (*p) {
-		if (*p == '*') {
-			const char *start = k;
-			while (*k && *k != '.')
-				k++;
-			if (k == start)
-				return 0;
-			*id = span_make(start, (size_t)(k - start));
-			p++;
+	if (strncmp(pattern, key, pre) != 0)
+		return 0;
+	if (star == NULL)
+		return pre;
+	const char *start = key + pre, *rest = star + 1;
+	size_t rlen = strlen(rest);
+	for (const char *k = start; *k; k++) {
+		if (k == start || (k[0] != '.' && k[1] != '\0'))
 			continue;
+		/* candidate id [start, k) when *k is '.', or the whole tail */
+		const char *end = *k == '.' ? k : k + 1;
+		if (strncmp(end, rest, rlen) == 0) {
+			*id = span_make(start, (size_t)(end - start));
+			return (size_t)(end - key) + rlen;
 		}
-		if (*p != *k)
-			return 0;
-		p++;
-		k++;
 	}
-	return (size_t)(k - key);
+	return 0;
 }
 
 static bool
@@ -479,8 +482,9 @@ collect_ids(struct loader *ld)
 		if (star == NULL || r->key == &lookup_key)
 			continue;
 		size_t pre = (size_t)(star - r->key->name);
-		const char *id = r->name + pre, *end = strchr(id, '.');
-		size_t idlen = end ? (size_t)(end - id) : strlen(id);
+		/* r->name is the matched base key: prefix, id, then the rest of the pattern */
+		const char *id = r->name + pre;
+		size_t idlen = strlen(id) - strlen(star + 1);
 		struct conf_group *g = NULL;
 		for (size_t j = 0; j < c->ngroups; j++)
 			if (strlen(c->groups[j].prefix) == pre &&

@@ -91,11 +91,10 @@ outbound_scheduler_start(const struct conf *conf, int interval_s, struct outboun
                          struct err *e)
 {
 	struct outbound_scheduler *s = xcalloc(1, sizeof(*s));
-	const char *backend = conf_enum(conf, "store.backend");
-	const char *where = strcmp(backend, "sqlite") == 0 ? conf_str(conf, "store.path")
-	                                                   : conf_str(conf, "store.url");
-	int rc = store_open(backend, where, &s->store, e);
+	int rc = store_open_conf(conf, &s->store, e);
 
+	if (rc == 0 && (rc = store_supports(s->store, STORE_AREA_OUTBOX, e)) != 0)
+		store_close(s->store);
 	if (rc) {
 		free(s);
 		return err_prefix(e, "report scheduler");

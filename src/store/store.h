@@ -2,7 +2,7 @@
  * store.h - the durable store of collected TLS results: an interface with backends.
  *
  * A backend is a table of function pointers (struct store_ops); callers never see
- * SQL.  SQLite (store_sqlite.c) is the backend today; PostgreSQL fits the same table.
+ * SQL.  Backends: SQLite (store_sqlite.c) and PostgreSQL (store_pg.c).
  *
  * Data model (what every backend keeps):
  *   windows          (id, period, start, end_time = start + length, domain, record,
@@ -288,13 +288,40 @@ struct store {
 
 /*
  * Opens the store: backend "sqlite" with path a database file (created, migrated to
- * the current schema).  Returns 0 and sets *out (free with store_close), or a negative
+ * the current schema), or backend "postgresql" with path a connection URL (see
+ * store_open_pg; no separate password).  Returns 0 and sets *out (free with store_close), or a negative
  * code with a message in e.
  */
+struct conf;
+
+/*
+ * Opens the store the configuration names (store.backend with store.path, or store.url
+ * and store.password).  As store_open otherwise.
+ */
+int store_open_conf(const struct conf *conf, struct store **out, struct err *e);
+
+/* What a backend may not implement yet (its ops are then NULL). */
+enum store_area {
+	STORE_AREA_OUTBOX,   /* outbox_* and purge */
+	STORE_AREA_RECEIVED, /* received_* */
+};
+
+/*
+ * 0 when s implements every op of area; else ERR_BADSTATE with a message naming the
+ * backend, so that a role refuses to run instead of calling a NULL op.
+ */
+int store_supports(const struct store *s, enum store_area area, struct err *e);
+
 int store_open(const char *backend, const char *path, struct store **out, struct err *e);
 /* Closes and frees (NULL is a no-op). */
 void store_close(struct store *s);
 
 int store_open_sqlite(const char *path, struct store **out, struct err *e);
+/*
+ * Opens the PostgreSQL store at url (a libpq URL, postgresql://...), migrated to the
+ * current schema.  password (may be NULL) overrides the URL's; it is copied, never
+ * logged.  A lost connection is re-established by the next begin().
+ */
+int store_open_pg(const char *url, const char *password, struct store **out, struct err *e);
 
 #endif

@@ -251,7 +251,8 @@ test_list_and_rejects(void **state)
 	collector_free(c);
 	store_close(s);
 	assert_int_not_equal(store_open("postgres", dbpath, &s, &e), 0);
-	assert_string_equal(e.msg, "store.backend: unknown backend 'postgres' (expected sqlite)");
+	assert_string_equal(
+	        e.msg, "store.backend: unknown backend 'postgres' (expected sqlite or postgresql)");
 	unlink(dbpath);
 }
 

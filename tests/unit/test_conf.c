@@ -332,6 +332,39 @@ test_other_subsystems_ignored(void **state)
 	conf_free(c);
 }
 
+/* Stalwart's default signer ids carry the report domain: `rsa-example.org`. */
+static void
+test_dotted_signature_ids(void **state)
+{
+	static const char text[] = "[report.tls.aggregate]\n"
+	                           "sign = \"['rsa-example.org', 'ed25519']\"\n"
+	                           "[signature.\"rsa-example.org\"]\n"
+	                           "private-key = \"k1\"\n"
+	                           "domain = \"example.org\"\n"
+	                           "selector = \"s1\"\n"
+	                           "algorithm = \"rsa-sha256\"\n"
+	                           "headers = [\"From\", \"To\"]\n"
+	                           "[signature.ed25519]\n"
+	                           "private-key = \"k2\"\n"
+	                           "domain = \"example.org\"\n"
+	                           "selector = \"s2\"\n"
+	                           "algorithm = \"ed25519-sha256\"\n";
+	struct conf *c = load_ok(text);
+	size_t n = 0;
+	(void)state;
+
+	const char *const *ids = conf_ids(c, "signature", &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], "rsa-example.org");
+	assert_string_equal(ids[1], "ed25519");
+	assert_string_equal(conf_str(c, "signature.rsa-example.org.selector"), "s1");
+	const char *const *h = conf_list(c, "signature.rsa-example.org.headers", &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(h[1], "To");
+	assert_string_equal(conf_str(c, "signature.ed25519.selector"), "s2");
+	conf_free(c);
+}
+
 static void
 test_units(void **state)
 {
@@ -648,6 +681,7 @@ main(void)
 		cmocka_unit_test(test_substitution_and_secrets),
 		cmocka_unit_test(test_empty_lists),
 		cmocka_unit_test(test_other_subsystems_ignored),
+		cmocka_unit_test(test_dotted_signature_ids),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_conf_load_file),

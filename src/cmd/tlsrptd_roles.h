@@ -1,8 +1,8 @@
 /*
- * tlsrptd.h - the parts of the tlsrptd daemon's wiring (src/cmd/tlsrptd_*.c).
+ * tlsrptd_roles.h - the parts of the tlsrptd daemon's wiring (src/cmd/tlsrptd_*.c).
  */
-#ifndef TLSRPTD_CMD_TLSRPTD_H
-#define TLSRPTD_CMD_TLSRPTD_H
+#ifndef TLSRPTD_CMD_TLSRPTD_ROLES_H
+#define TLSRPTD_CMD_TLSRPTD_ROLES_H
 
 #include "config/conf.h"
 #include "util/err.h"
