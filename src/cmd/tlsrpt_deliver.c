@@ -154,7 +154,7 @@ cmd_deliver(int argc, char **argv)
 		fprintf(stderr, "tlsrpt: deliver: DNS: %s\n", e.msg);
 	else if (zone && load_zone(o.dns, zone) != 0)
 		goto out;
-	if (o.dns == NULL || cli_open_store(config, "sqlite", path, &s) != 0)
+	if (o.dns == NULL || cli_open_store(config, "sqlite", path, STORE_AREA_DELIVERY, &s) != 0)
 		goto out;
 	o.conf = conf;
 	o.store = s;

@@ -214,7 +214,7 @@ cmd_outbox(int argc, char **argv)
 			fputs(usage_text, stderr);
 			return EXIT_USAGE;
 		}
-		if (cli_open_store(config, "sqlite", path, &s) != 0)
+		if (cli_open_store(config, "sqlite", path, STORE_AREA_DELIVERY, &s) != 0)
 			return 1;
 		rc = s->ops->outbox_reset(
 		        s, id, retry ? STORE_DELIVERY_PENDING : STORE_DELIVERY_GIVEN_UP, 0,

@@ -93,9 +93,6 @@ deliver_workers_start(const struct conf *conf, int interval_s, struct deliver_wo
                       struct err *e)
 {
 	struct deliver_workers *w = xcalloc(1, sizeof(*w));
-	const char *backend = conf_enum(conf, "store.backend");
-	const char *where = strcmp(backend, "sqlite") == 0 ? conf_str(conf, "store.path")
-	                                                   : conf_str(conf, "store.url");
 	int64_t n = conf_int(conf, "delivery.workers");
 	struct dns_opts dopts;
 
@@ -118,7 +115,8 @@ deliver_workers_start(const struct conf *conf, int interval_s, struct deliver_wo
 	w->v = xcalloc(w->n, sizeof(*w->v));
 	for (size_t i = 0; i < w->n; i++) {
 		w->v[i].w = w;
-		if (store_open(backend, where, &w->v[i].store, e) != 0) {
+		if (store_open_conf(conf, &w->v[i].store, e) != 0 ||
+		    store_supports(w->v[i].store, STORE_AREA_DELIVERY, e) != 0) {
 			deliver_workers_stop(w);
 			return err_prefix(e, "report delivery");
 		}

@@ -49,6 +49,11 @@ store_supports(const struct store *s, enum store_area area, struct err *e)
 		ok = o->received_add && o->received_walk && o->received_raw && o->received_purge;
 		what = "received reports";
 		break;
+	case STORE_AREA_DELIVERY:
+		ok = o->outbox_get && o->outbox_delivery_update && o->outbox_due &&
+		     o->outbox_claim && o->outbox_reset;
+		what = "report delivery state";
+		break;
 	}
 	if (ok)
 		return 0;

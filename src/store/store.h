@@ -304,6 +304,7 @@ int store_open_conf(const struct conf *conf, struct store **out, struct err *e);
 enum store_area {
 	STORE_AREA_OUTBOX,   /* outbox_* and purge */
 	STORE_AREA_RECEIVED, /* received_* */
+	STORE_AREA_DELIVERY, /* outbox_get, outbox_delivery_update, outbox_due/claim/reset */
 };
 
 /*
