@@ -451,6 +451,35 @@ r = run(TLSRPT, "outbox", "cancel", "--config", conf, "999999")
 check("cancel of a missing report", (r.returncode, r.stderr.strip()),
       (1, "tlsrpt: outbox cancel: outbox: no report 999999"))
 
+# ------------------------------------------------------------------ the daemon's workers
+# g.example's two rows are made due again; the daemon (delivery.workers = 4 threads, a
+# pass at start) must try each exactly once.  It resolves with the system resolver, so
+# the outcome (NXDOMAIN: given-up, no resolver: failed) depends on the machine; the
+# attempt counts do not.
+gdests = ("mailto:tls@g.example", H + "/h404")
+before = {k: v[1] for k, v in rows().items() if k in gdests}
+run(TLSRPT, "outbox", "retry", "--config", conf, str(gid))
+derr2 = open(os.path.join(T, "d2.err"), "w")
+d = subprocess.Popen([os.path.join(B, "tlsrptd"), "--foreground", "--config", conf],
+                     stderr=derr2)
+for _ in range(200):
+    if all(v[0] != "pending" for k, v in rows().items() if k in gdests):
+        break
+    time.sleep(0.05)
+time.sleep(0.3)
+d.terminate()
+d.wait()
+after = {k: v for k, v in rows().items() if k in gdests}
+check("daemon workers tried each due row exactly once",
+      {k: v[1] - before[k] for k, v in after.items()},
+      {"mailto:tls@g.example": 1, H + "/h404": 1})
+okn("daemon rows left pending state", all(v[0] in ("failed", "given-up")
+                                           for v in after.values()), after)
+with open(os.path.join(T, "d2.err")) as f:
+    dlog = f.read()
+okn("daemon started delivery (no 'report delivery disabled')",
+    "report delivery disabled" not in dlog and d.returncode == 0, dlog[-2000:])
+
 # ------------------------------------------------------------------ signer errors at start
 bad = os.path.join(T, "bad.toml")
 with open(bad, "w") as f:
