@@ -5,13 +5,13 @@
 # reports generated with a pretended clock (`tlsrpt generate --immediate --now G`),
 # then `tlsrpt deliver --now ...` passes run (each a new process: the state lives only
 # in the store) against a fake SMTP relay and a local HTTPS server (self-signed
-# certificate from the openssl CLI, delivery.https-ignore-cert on), with the
+# certificate from the openssl CLI, delivery.https-ignore-cert on; DKIM keys from
+# `tlsrpt dkim keygen`), with the
 # `_smtp._tls` records served from a local DNS zone file (no network).  Checks the
 # exact SMTP transcript, the delivered message (headers, the gzip attachment equal to
 # the outbox body, two DKIM signatures that verify with dkimpy), HTTPS method/headers/
 # body, 4xx-then-2xx, 5xx, timeouts, 24 h give-up, the exactly-one-record rule, a
 # destination no longer published, no double sends, outbox retry/cancel.
-import base64
 import email
 import email.policy
 import gzip
@@ -188,23 +188,22 @@ H = "https://127.0.0.1:%d" % HPORT
 # ------------------------------------------------------------------ DKIM keys
 rsa_key = os.path.join(T, "rsa.pem")
 ed_key = os.path.join(T, "ed.pem")
-subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
-                "rsa_keygen_bits:2048", "-out", rsa_key], check=True,
-               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", ed_key], check=True,
-               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def pub_der(path):
-    return subprocess.run(["openssl", "pkey", "-in", path, "-pubout", "-outform", "DER"],
-                          check=True, capture_output=True).stdout
+def keygen(alg, sel, path):
+    """`tlsrpt dkim keygen`; returns the TXT record it prints (strings joined)."""
+    r = run(TLSRPT, "dkim", "keygen", "--algorithm", alg, "--domain", "example.org",
+            "--selector", sel, "--out", path, "--id", sel)
+    line = [l for l in r.stdout.splitlines() if " IN TXT " in l]
+    if r.returncode or not line:
+        print("# keygen failed: %s %s" % (r.stdout, r.stderr))
+        return b""
+    return "".join(re.findall(r'"([^"]*)"', line[0])).encode()
 
 
 dkim_txt = {
-    b"rsa._domainkey.example.org.":
-        b"v=DKIM1; k=rsa; p=" + base64.b64encode(pub_der(rsa_key)),
-    b"ed._domainkey.example.org.":
-        b"v=DKIM1; k=ed25519; p=" + base64.b64encode(pub_der(ed_key)[-32:]),
+    b"rsa._domainkey.example.org.": keygen("rsa", "rsa", rsa_key),
+    b"ed._domainkey.example.org.": keygen("ed25519", "ed", ed_key),
 }
 
 # ------------------------------------------------------------------ config
