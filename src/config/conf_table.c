@@ -330,6 +330,11 @@ const struct conf_key conf_keys[] = {
 	  "parallel delivery workers" },
 	{ "delivery.https-ignore-cert", CONF_BOOL, "false", 0, 0, NULL, NULL, NULL, 0,
 	  "accept any certificate from https rua endpoints (testing only)" },
+	/* delivery abuse control (issue 7) */
+	{ "delivery.allow-domains", CONF_LIST, NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "when set, only rua destinations in these domains (or below) are used" },
+	{ "delivery.deny-domains", CONF_LIST, NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "rua destinations in these domains (or below) are never used" },
 
 	/* logging */
 	{ "log.level", CONF_ENUM, "info", 0, 0, "error|warn|info|debug", NULL, NULL, 0,

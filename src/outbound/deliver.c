@@ -389,6 +389,79 @@ find_rua(const struct txtrec *rec, const char *dest)
 	return NULL;
 }
 
+/* The domain of a destination: after the last '@' of a mailto: address, the host of an
+ * https: URL (no port, no user info; an IP literal stays as it is). */
+static void
+dest_domain(const struct txtrec_rua *rua, char *out, size_t cap)
+{
+	const char *t = rua->target, *end;
+
+	if (rua->scheme == TXTREC_MAILTO) {
+		const char *at = strrchr(t, '@');
+
+		str_copy(out, cap, at ? at + 1 : t);
+		return;
+	}
+	t += strncmp(t, "https://", 8) == 0 ? 8 : 0;
+	end = t + strcspn(t, "/?#");
+	for (const char *q = t; q < end; q++)
+		if (*q == '@')
+			t = q + 1;
+	if (*t == '[') {
+		const char *rb = memchr(t, ']', (size_t)(end - t));
+
+		end = rb ? rb + 1 : end;
+	} else {
+		const char *colon = memchr(t, ':', (size_t)(end - t));
+
+		end = colon ? colon : end;
+	}
+	if ((size_t)(end - t) >= cap)
+		end = t + cap - 1;
+	memcpy(out, t, (size_t)(end - t));
+	out[end - t] = '\0';
+}
+
+/* Whether domain d is one of list[] or below one of them (case-insensitive). */
+static bool
+in_domains(const char *d, const char *const *list, size_t n)
+{
+	size_t dl = strlen(d);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *x = list[i];
+		size_t xl;
+
+		while (*x == '.' || *x == '*')
+			x++;
+		xl = strlen(x);
+		if (xl == 0 || xl > dl)
+			continue;
+		if (str_casecmp(d + dl - xl, x) == 0 && (dl == xl || d[dl - xl - 1] == '.'))
+			return true;
+	}
+	return false;
+}
+
+/* NULL when rua may be used, else why not (delivery.allow-domains / deny-domains). */
+static const char *
+policy_refuses(const struct conf *c, const struct txtrec_rua *rua)
+{
+	size_t na = 0, nd = 0;
+	const char *const *allow = conf_list(c, "delivery.allow-domains", &na);
+	const char *const *deny = conf_list(c, "delivery.deny-domains", &nd);
+	char dom[256];
+
+	if (na == 0 && nd == 0)
+		return NULL;
+	dest_domain(rua, dom, sizeof(dom));
+	if (nd > 0 && in_domains(dom, deny, nd))
+		return "destination domain is in delivery.deny-domains";
+	if (na > 0 && !in_domains(dom, allow, na))
+		return "destination domain is not in delivery.allow-domains";
+	return NULL;
+}
+
 static int
 claim(struct pass *p, const struct job *j, const struct store_delivery *d, bool *ok, struct err *e)
 {
@@ -427,6 +500,11 @@ deliver_job(struct pass *p, const struct job *j, struct err *e)
 		if (rua == NULL) {
 			rc = settle(p, j, d, OUT_PERM,
 			            "no longer published in the current TLSRPT record", e);
+			continue;
+		}
+		const char *refused = policy_refuses(p->o->conf, rua);
+		if (refused) {
+			rc = settle(p, j, d, OUT_PERM, refused, e);
 			continue;
 		}
 		char dwhy[600] = "";

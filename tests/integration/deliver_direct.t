@@ -5,22 +5,14 @@
 # transcript (EHLO server.hostname, MAIL FROM from-address), a 550 from the MX
 # (given-up), a null MX (given-up) and a domain whose MX has no address (failed).
 #
-import base64
-import email
-import email.policy
-import gzip
-import http.server
 import os
 import re
 import socket
 import sqlite3
-import ssl
 import subprocess
 import sys
 import threading
 import time
-
-import dkim
 
 B = os.environ.get("B", "build")
 TMP = os.environ.get("TLSRPT_TEST_TMP") or "/tmp"

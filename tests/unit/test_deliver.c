@@ -395,6 +395,54 @@ test_pass_record_rules(void **state)
 	close_store(s);
 }
 
+static void
+test_pass_allow_deny(void **state)
+{
+	struct store *s = open_store();
+	struct conf *c = load_conf("[report]\nsubmitter = \"'mx.example.org'\"\n"
+	                           "[delivery]\nrelay = \"smtp://127.0.0.1:1\"\n"
+	                           "allow-domains = [\"bad.example\", \"good.example\"]\n"
+	                           "deny-domains = [\".bad.example\"]\n");
+	const char *dests[] = { "mailto:a@sub.bad.example", "https://u@other.example:8443/x",
+		                "https://[2001:db8::1]/r" };
+	struct dns_opts dopts;
+	struct dns *dns;
+	struct clock clk;
+	struct err e = { 0 };
+	struct deliver_stats st = { 0 };
+	struct deliver_opts o = { 0 };
+	int64_t id;
+	struct rows w;
+
+	(void)state;
+	dns_opts_default(&dopts);
+	dopts.mode = DNS_MODE_LOCAL;
+	dns = dns_new(&dopts, &e);
+	assert_non_null(dns);
+	assert_int_equal(dns_add_local_data(dns,
+	                                    "_smtp._tls.d.example. 300 IN TXT \"v=TLSRPTv1; "
+	                                    "rua=mailto:a@sub.bad.example,https://u@other.example:"
+	                                    "8443/x,https://[2001:db8::1]/r\"",
+	                                    &e),
+	                 0);
+	id = insert_report(s, "d.example", "r1", dests, 3, 5000);
+	clock_init_fixed(&clk, 5010);
+	o.conf = c;
+	o.store = s;
+	o.dns = dns;
+	o.clock = &clk;
+	assert_int_equal(deliver_pass(&o, &st, &e), 0);
+	assert_int_equal(st.given_up, 3);
+	assert_int_equal(st.sent + st.failed, 0);
+	w = get_rows(s, id);
+	assert_string_equal(w.error[0], "destination domain is in delivery.deny-domains");
+	assert_string_equal(w.error[1], "destination domain is not in delivery.allow-domains");
+	assert_string_equal(w.error[2], "destination domain is not in delivery.allow-domains");
+	dns_free(dns);
+	conf_free(c);
+	close_store(s);
+}
+
 int
 main(void)
 {
@@ -403,6 +451,7 @@ main(void)
 		cmocka_unit_test(test_store_due_claim_reset),
 		cmocka_unit_test(test_signers),
 		cmocka_unit_test(test_pass_record_rules),
+		cmocka_unit_test(test_pass_allow_deny),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
