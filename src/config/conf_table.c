@@ -335,6 +335,8 @@ const struct conf_key conf_keys[] = {
 	  "when set, only rua destinations in these domains (or below) are used" },
 	{ "delivery.deny-domains", CONF_LIST, NULL, 0, 0, NULL, NULL, NULL, 0,
 	  "rua destinations in these domains (or below) are never used" },
+	{ "delivery.bcc", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_address, 0,
+	  "archive address: receives a mail copy of every report once it is delivered" },
 
 	/* logging */
 	{ "log.level", CONF_ENUM, "info", 0, 0, "error|warn|info|debug", NULL, NULL, 0,

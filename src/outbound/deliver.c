@@ -469,10 +469,28 @@ claim(struct pass *p, const struct job *j, const struct store_delivery *d, bool 
 	                                      p->now + p->lease, ok, e);
 }
 
+/* delivery.bcc: one mail copy of a delivered report (To: the archive address); its
+ * failure is logged only, it never changes a delivery row. */
+static void
+send_copy(struct pass *p, const struct job *j)
+{
+	const char *bcc = conf_str(p->o->conf, "delivery.bcc");
+	char why[600] = "";
+
+	if (bcc == NULL || *bcc == '\0')
+		return;
+	if (send_mail(p, j, bcc, why, sizeof(why)) == OUT_SENT)
+		log_info("report copy sent report_id=%s bcc=%s", j->report_id, bcc);
+	else
+		log_warn("report copy failed report_id=%s bcc=%s error=\"%s\"", j->report_id, bcc,
+		         why);
+}
+
 static int
 deliver_job(struct pass *p, const struct job *j, struct err *e)
 {
 	struct txtrec rec = { 0 };
+	bool copied = false;
 	char why[600] = "";
 	int rec_rc = -1;
 	int rc = 0;
@@ -513,6 +531,10 @@ deliver_job(struct pass *p, const struct job *j, struct err *e)
 		else
 			oc = send_https(p, j, rua->target, dwhy, sizeof(dwhy));
 		rc = settle(p, j, d, oc, dwhy, e);
+		if (rc == 0 && oc == OUT_SENT && !copied) {
+			send_copy(p, j);
+			copied = true;
+		}
 	}
 	txtrec_clear(&rec);
 	return rc;

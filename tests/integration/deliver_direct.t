@@ -3,7 +3,8 @@
 # (local DNS zone: MX and A records pointing at a fake SMTP server on 127.0.0.1,
 # `tlsrpt deliver --direct-port`), unsigned when `sign` is empty.  Checks the
 # transcript (EHLO server.hostname, MAIL FROM from-address), a 550 from the MX
-# (given-up), a null MX (given-up) and a domain whose MX has no address (failed).
+# (given-up), a null MX (given-up), a domain whose MX has no address (failed), and the
+# delivery.bcc archive copy of the delivered report.
 #
 import os
 import re
@@ -139,7 +140,7 @@ def conf_with(direct):
     c = re.sub(r'(?m)^listen = .*', 'listen = "127.0.0.1:0"', c)
     c = re.sub(r'(?m)^relay = .*', 'relay = "smtp://127.0.0.1:1"\ntimeout = "5s"', c)
     if direct:
-        c = re.sub(r'(?m)^mode = "relay".*', 'mode = "direct"', c)
+        c = re.sub(r'(?m)^mode = "relay".*', 'mode = "direct"\nbcc = "archive@arch.example"', c)
         c = re.sub(r'(?m)^sign = .*', 'sign = "[]"', c)
         c += '\n[server]\nhostname = "mx.example.org"\n'
     return c
@@ -167,6 +168,8 @@ with open(ZONE, "w") as f:
     f.write("p.example. 300 IN MX 10 mx.p.example.\n")
     f.write("mx.p.example. 300 IN A 127.0.0.1\n")
     f.write("nullmx.example. 300 IN MX 0 .\n")
+    f.write("arch.example. 300 IN MX 10 mx.arch.example.\n")
+    f.write("mx.arch.example. 300 IN A 127.0.0.1\n")
     f.write("noaddr.example. 300 IN MX 10 mx.noaddr.example.\n")
 smtp.plan = {"tls@p.example": [b"550 5.7.1 go away"]}
 
@@ -222,6 +225,13 @@ check("direct transcript", head_,
       b"RCPT TO:<tls@rua.d.example>\r\n")
 okn("unsigned with sign = []", b"DKIM-Signature" not in rest, rest[:300])
 okn("ends with QUIT", rest.endswith(b"\r\n.\r\nQUIT\r\n"), rest[-40:])
+
+copies = smtp.of("archive@arch.example")
+check("delivery.bcc: one copy (one report was delivered)", len(copies), 1)
+c0 = copies[0] if copies else b""
+okn("the copy is addressed to the archive and is d.example's report",
+    b"\r\nTo: archive@arch.example\r\n" in c0 and b"\r\nTLS-Report-Domain: d.example\r\n" in c0,
+    c0[:600])
 
 print("1..%d" % n)
 sys.exit(1 if failed else 0)
