@@ -19,7 +19,7 @@
 
 #include "cmd/tlsrpt.h"
 #include "collector/datagram.h"
-#include <tlsrptd.h>
+#include "tlsrptd.h"
 #include "util/str.h"
 
 #define DEFAULT_SOCKET "/run/tlsrptd/collector.sock"
