@@ -34,109 +34,11 @@ T = os.path.join(TMP, "deliver_e2e.%d" % os.getpid())
 os.makedirs(T, exist_ok=True)
 TLSRPT = os.path.join(B, "tlsrpt")
 
-n = 0
-failed = 0
 
 
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    if cond:
-        print("ok %d - %s" % (n, name))
-    else:
-        failed += 1
-        print("not ok %d - %s" % (n, name))
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-
-
-def okn(name, cond, detail=""):
-    ok(cond, name, detail)
-
-
-def check(name, got, want):
-    ok(got == want, name, "got %r, want %r" % (got, want))
-
-
-def run(*args, **kw):
-    return subprocess.run(list(args), capture_output=True, text=True, **kw)
-
-
-# ------------------------------------------------------------------ fake SMTP relay
-class FakeSMTP:
-    """Records every line per session; RCPT replies per recipient from self.plan
-    (a list of replies popped per attempt, then 250)."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.plan = {}
-        self.sessions = []  # (rcpt, bytes)
-        self.lock = threading.Lock()
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            conn, _ = self.sock.accept()
-            threading.Thread(target=self.session, args=(conn,), daemon=True).start()
-
-    def session(self, conn):
-        rec = bytearray()
-        rcpt = [None]
-        conn.settimeout(10)
-        f = conn.makefile("rb")
-
-        def send(line):
-            conn.sendall(line + b"\r\n")
-        try:
-            send(b"220 relay.test ESMTP")
-            while True:
-                line = f.readline()
-                if not line:
-                    return
-                rec += line
-                verb = line.split(b" ", 1)[0].split(b":", 1)[0].strip().upper()
-                if verb == b"EHLO":
-                    send(b"250-relay.test")
-                    send(b"250 8BITMIME")
-                elif verb == b"MAIL":
-                    send(b"250 2.1.0 ok")
-                elif verb == b"RCPT":
-                    addr = line.split(b"<", 1)[1].split(b">", 1)[0].decode()
-                    rcpt[0] = addr
-                    with self.lock:
-                        q = self.plan.get(addr, [])
-                        reply = q.pop(0) if q else b"250 2.1.5 ok"
-                    send(reply)
-                elif verb == b"DATA":
-                    send(b"354 go ahead")
-                    while True:
-                        dl = f.readline()
-                        if not dl:
-                            return
-                        rec += dl
-                        if dl == b".\r\n":
-                            break
-                    send(b"250 2.0.0 queued")
-                elif verb == b"QUIT":
-                    send(b"221 2.0.0 bye")
-                    return
-                else:
-                    send(b"250 ok")
-        except OSError:
-            return
-        finally:
-            with self.lock:
-                self.sessions.append((rcpt[0], bytes(rec)))
-            conn.close()
-
-    def of(self, rcpt):
-        with self.lock:
-            return [s for r, s in self.sessions if r == rcpt]
+sys.path.insert(0, "tests/lib")
+from fake_smtp import FakeSMTP  # noqa: E402
+from tap import check, finish, ok, okn, run  # noqa: E402
 
 
 smtp = FakeSMTP()
@@ -493,5 +395,4 @@ r = run(TLSRPT, "deliver", "--config", bad, "--dns-zone", ZONE, "--now", str(G))
 okn("unloadable key is an error at start",
    r.returncode == 1 and "signature.ed: private-key" in r.stderr, r.stderr)
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+finish()
