@@ -1,6 +1,7 @@
 /*
  * mime.c - zero-copy MIME parser: header fields, multipart structure, Content-Type
- * parameters, transfer decodings, RFC 2047 display decoding.  See mime.h.
+ * parameters.  See mime.h.  Decodings are in mime_decode.c, the fields a report
+ * receiver reads in mime_fields.c, the report locator in its own file.
  *
  * RFCs: 5322 section 2.2 (header fields, folding), 2045 sections 5-6 (Content-Type,
  * Content-Transfer-Encoding, base64, quoted-printable), 2046 section 5.1 (multipart
@@ -18,8 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/base64.h"
-#include "util/clock.h"
+#include "mail/mime_int.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
@@ -36,18 +36,6 @@ mime_limits_default(struct mime_limits *l)
 }
 
 /* ------------------------------------------------------------------ small helpers */
-
-static bool
-is_wsp(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static bool
-is_fws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
 
 /* Line number (1-based) of byte p in the message, for error messages. */
 static size_t
@@ -94,9 +82,8 @@ is_token_char(char c)
 	return strchr("()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
-/* Skips folding white space and (nested) comments. */
-static size_t
-skip_cfws(struct span v, size_t i)
+size_t
+mime_skip_cfws(struct span v, size_t i)
 {
 	while (i < v.len) {
 		if (is_fws(v.p[i])) {
@@ -253,14 +240,14 @@ params_walk(struct span v, param_cb cb, void *ctx)
 {
 	size_t i = params_start(v);
 	while (i < v.len) {
-		i = skip_cfws(v, i);
+		i = mime_skip_cfws(v, i);
 		size_t a0 = i;
 		while (i < v.len && v.p[i] != '=' && v.p[i] != ';' && !is_fws(v.p[i]))
 			i++;
 		struct span attr = span_make(v.p + a0, i - a0);
-		i = skip_cfws(v, i);
+		i = mime_skip_cfws(v, i);
 		if (i < v.len && v.p[i] == '=') {
-			i = skip_cfws(v, i + 1);
+			i = mime_skip_cfws(v, i + 1);
 			int rc = cb(ctx, attr, v, i);
 			if (rc)
 				return rc;
@@ -374,17 +361,17 @@ mime_param(struct span value, const char *name, char *out, size_t cap)
 static bool
 parse_media_type(struct span v, char out[MIME_TYPE_MAX])
 {
-	size_t i = skip_cfws(v, 0), o = 0;
+	size_t i = mime_skip_cfws(v, 0), o = 0;
 	size_t t0 = i;
 	while (i < v.len && is_token_char(v.p[i]))
 		i++;
 	if (i == t0)
 		return false;
 	size_t t1 = i;
-	i = skip_cfws(v, i);
+	i = mime_skip_cfws(v, i);
 	if (i >= v.len || v.p[i] != '/')
 		return false;
-	i = skip_cfws(v, i + 1);
+	i = mime_skip_cfws(v, i + 1);
 	size_t s0 = i;
 	while (i < v.len && is_token_char(v.p[i]))
 		i++;
@@ -664,507 +651,4 @@ mime_msg_clear(struct mime_msg *m)
 	free(m->hdrs);
 	free(m->parts);
 	memset(m, 0, sizeof *m);
-}
-
-/* ------------------------------------------------------------------ decoders */
-
-struct chunk {
-	struct buf *out;
-	char b[4096];
-	size_t n;
-	int rc;
-};
-
-static void
-chunk_put(struct chunk *c, char ch)
-{
-	if (c->n == sizeof c->b) {
-		if (c->rc == 0)
-			c->rc = buf_append(c->out, c->b, c->n);
-		c->n = 0;
-	}
-	c->b[c->n++] = ch;
-}
-
-static int
-chunk_flush(struct chunk *c)
-{
-	if (c->rc == 0 && c->n)
-		c->rc = buf_append(c->out, c->b, c->n);
-	c->n = 0;
-	return c->rc;
-}
-
-int
-mime_decode_base64(struct span in, struct buf *out)
-{
-	struct chunk c = { .out = out };
-	uint32_t acc = 0;
-	int nbits = 0;
-	for (size_t i = 0; i < in.len && c.rc == 0; i++) {
-		unsigned char ch = (unsigned char)in.p[i];
-		if (ch == '=')
-			break; /* padding ends the data */
-		int v = base64_char_value(ch);
-		if (v < 0)
-			continue; /* white space, line breaks, garbage */
-		acc = (acc << 6) | (uint32_t)v;
-		nbits += 6;
-		if (nbits >= 8) {
-			nbits -= 8;
-			chunk_put(&c, (char)((acc >> nbits) & 0xff));
-		}
-	}
-	return chunk_flush(&c);
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-mime_decode_qp(struct span in, struct buf *out)
-{
-	struct chunk c = { .out = out };
-	size_t i = 0;
-	while (i < in.len && c.rc == 0) {
-		char ch = in.p[i];
-		if (ch == '=') {
-			int h1 = i + 1 < in.len ? hexval(in.p[i + 1]) : -1;
-			int h2 = i + 2 < in.len ? hexval(in.p[i + 2]) : -1;
-			if (h1 >= 0 && h2 >= 0) {
-				chunk_put(&c, (char)(h1 * 16 + h2));
-				i += 3;
-				continue;
-			}
-			/* soft line break: '=' [WSP] (CRLF / LF / end) */
-			size_t k = i + 1;
-			while (k < in.len && is_wsp(in.p[k]))
-				k++;
-			if (k == in.len) {
-				i = k;
-				continue;
-			}
-			if (in.p[k] == '\n' ||
-			    (in.p[k] == '\r' && k + 1 < in.len && in.p[k + 1] == '\n')) {
-				i = k + (in.p[k] == '\r' ? 2 : 1);
-				continue;
-			}
-			chunk_put(&c, '='); /* malformed: keep literally */
-			i++;
-			continue;
-		}
-		if (is_wsp(ch)) {
-			/* trailing white space on a line is dropped (RFC 2045 6.7 rule 3) */
-			size_t k = i;
-			while (k < in.len && is_wsp(in.p[k]))
-				k++;
-			if (k == in.len || in.p[k] == '\n' || in.p[k] == '\r') {
-				i = k;
-				continue;
-			}
-			for (; i < k; i++)
-				chunk_put(&c, in.p[i]);
-			continue;
-		}
-		chunk_put(&c, ch);
-		i++;
-	}
-	return chunk_flush(&c);
-}
-
-int
-mime_part_decode(const struct mime_msg *m, size_t part, struct buf *out)
-{
-	if (part >= m->nparts || m->parts[part].container)
-		return ERR_INVALID;
-	const struct mime_part *p = &m->parts[part];
-	switch (p->cte) {
-	case MIME_CTE_BASE64:
-		return mime_decode_base64(p->body, out);
-	case MIME_CTE_QP:
-		return mime_decode_qp(p->body, out);
-	default:
-		return buf_append(out, p->body.p, p->body.len);
-	}
-}
-
-/* ------------------------------------------------------------------ RFC 2047 */
-
-enum charset { CS_UTF8, CS_LATIN1, CS_UNKNOWN };
-
-static enum charset
-charset_of(struct span cs)
-{
-	/* RFC 2231 section 5: charset*language */
-	const char *star = memchr(cs.p, '*', cs.len);
-	if (star)
-		cs.len = (size_t)(star - cs.p);
-	if (span_eq_nocase(cs, SPAN_LIT("utf-8")) || span_eq_nocase(cs, SPAN_LIT("utf8")) ||
-	    span_eq_nocase(cs, SPAN_LIT("us-ascii")) || span_eq_nocase(cs, SPAN_LIT("ascii")))
-		return CS_UTF8;
-	if (span_eq_nocase(cs, SPAN_LIT("iso-8859-1")) ||
-	    span_eq_nocase(cs, SPAN_LIT("iso8859-1")) || span_eq_nocase(cs, SPAN_LIT("latin1")))
-		return CS_LATIN1;
-	return CS_UNKNOWN;
-}
-
-/* Appends bytes in charset cs to out as UTF-8 (invalid UTF-8 becomes U+FFFD). */
-static int
-append_as_utf8(struct buf *out, const char *p, size_t n, enum charset cs)
-{
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0;) {
-		unsigned char c = (unsigned char)p[i];
-		if (c < 0x80) {
-			rc = buf_putc(out, (char)c);
-			i++;
-		} else if (cs == CS_LATIN1) {
-			char u[4];
-			size_t k = utf8_encode(c, u);
-			rc = buf_append(out, u, k);
-			i++;
-		} else {
-			size_t ok = utf8_valid_prefix(p + i, n - i);
-			if (ok > 0) {
-				rc = buf_append(out, p + i, ok);
-				i += ok;
-			} else {
-				rc = buf_append(out, "\xef\xbf\xbd", 3);
-				i++;
-			}
-		}
-	}
-	return rc;
-}
-
-/*
- * Tries to read an encoded-word at v[i]; on success appends its decoding to out and
- * returns the index after it, else returns 0.
- */
-static size_t
-encoded_word(struct span v, size_t i, struct buf *out, int *rc)
-{
-	if (i + 1 >= v.len || v.p[i] != '=' || v.p[i + 1] != '?')
-		return 0;
-	size_t cs0 = i + 2, k = cs0;
-	while (k < v.len && v.p[k] != '?' && !is_fws(v.p[k]))
-		k++;
-	if (k + 2 >= v.len || v.p[k] != '?' || k == cs0)
-		return 0;
-	struct span cs = span_make(v.p + cs0, k - cs0);
-	char enc = ascii_lower(v.p[k + 1]);
-	if ((enc != 'b' && enc != 'q') || v.p[k + 2] != '?')
-		return 0;
-	size_t t0 = k + 3, t = t0;
-	while (t + 1 < v.len && !(v.p[t] == '?' && v.p[t + 1] == '=')) {
-		if (is_fws(v.p[t]))
-			return 0;
-		t++;
-	}
-	if (t + 1 >= v.len)
-		return 0;
-	enum charset c = charset_of(cs);
-	if (c == CS_UNKNOWN)
-		return 0;
-	struct span text = span_make(v.p + t0, t - t0);
-	struct buf tmp;
-	buf_init(&tmp, text.len + 4);
-	int r;
-	if (enc == 'b') {
-		r = mime_decode_base64(text, &tmp);
-	} else {
-		r = 0;
-		for (size_t j = 0; j < text.len && r == 0; j++) {
-			char ch = text.p[j];
-			if (ch == '_') {
-				r = buf_putc(&tmp, ' ');
-			} else if (ch == '=' && j + 2 < text.len && hexval(text.p[j + 1]) >= 0 &&
-			           hexval(text.p[j + 2]) >= 0) {
-				r = buf_putc(&tmp, (char)(hexval(text.p[j + 1]) * 16 +
-				                          hexval(text.p[j + 2])));
-				j += 2;
-			} else {
-				r = buf_putc(&tmp, ch);
-			}
-		}
-	}
-	if (r == 0)
-		*rc = append_as_utf8(out, buf_cstr(&tmp), tmp.len, c);
-	buf_clear(&tmp);
-	return r == 0 ? t + 2 : 0;
-}
-
-int
-mime_decode_words(struct span v, struct buf *out)
-{
-	struct buf un;
-	buf_init(&un, v.len + 1);
-	int rc = mime_unfold(v, &un);
-	struct span s = buf_span(&un);
-	bool last_word = false;
-	size_t i = 0;
-	while (i < s.len && rc == 0) {
-		/* white space run: dropped if between two encoded-words */
-		if (is_wsp(s.p[i])) {
-			size_t k = i;
-			while (k < s.len && is_wsp(s.p[k]))
-				k++;
-			if (last_word && k < s.len) {
-				struct buf probe;
-				buf_init(&probe, s.len);
-				int prc = 0;
-				size_t after = encoded_word(s, k, &probe, &prc);
-				buf_clear(&probe);
-				if (after) {
-					i = k;
-					continue;
-				}
-			}
-			rc = buf_append(out, s.p + i, k - i);
-			i = k;
-			last_word = false;
-			continue;
-		}
-		size_t after = encoded_word(s, i, out, &rc);
-		if (after) {
-			i = after;
-			last_word = true;
-			continue;
-		}
-		/* a run of non-space text */
-		size_t k = i + 1;
-		while (k < s.len && !is_wsp(s.p[k]) &&
-		       !(s.p[k] == '=' && k + 1 < s.len && s.p[k + 1] == '?'))
-			k++;
-		rc = append_as_utf8(out, s.p + i, k - i, CS_UTF8);
-		i = k;
-		last_word = false;
-	}
-	buf_clear(&un);
-	return rc;
-}
-
-int
-mime_subject(const struct mime_msg *m, struct buf *out)
-{
-	long h = mime_header_find(m, 0, "Subject");
-	if (h < 0)
-		return ERR_NOTFOUND;
-	return mime_decode_words(m->hdrs[h].value, out);
-}
-
-/* ------------------------------------------------------------------ addresses, ids */
-
-int
-mime_from_domain(const struct mime_msg *m, char *out, size_t cap)
-{
-	long h = mime_header_find(m, 0, "From");
-	if (h < 0)
-		return ERR_NOTFOUND;
-	struct span v = m->hdrs[h].value;
-	/* the angle-addr outside quotes and comments, else the first address */
-	size_t a0 = 0, a1 = v.len;
-	bool q = false;
-	int depth = 0;
-	for (size_t i = 0; i < v.len; i++) {
-		char c = v.p[i];
-		if (c == '\\') {
-			i++;
-			continue;
-		}
-		if (c == '"' && depth == 0) {
-			q = !q;
-		} else if (!q && c == '(') {
-			depth++;
-		} else if (!q && c == ')' && depth > 0) {
-			depth--;
-		} else if (!q && depth == 0 && c == '<') {
-			a0 = i + 1;
-			const char *gt = memchr(v.p + a0, '>', v.len - a0);
-			a1 = gt ? (size_t)(gt - v.p) : v.len;
-			break;
-		} else if (!q && depth == 0 && c == ',') {
-			a1 = i;
-			break;
-		}
-	}
-	struct span addr = span_make(v.p + a0, a1 - a0);
-	const char *at = NULL;
-	for (size_t i = 0; i < addr.len; i++)
-		if (addr.p[i] == '@')
-			at = addr.p + i;
-	if (at == NULL)
-		return ERR_INVALID;
-	size_t n = 0;
-	for (const char *p = at + 1; p < addr.p + addr.len; p++) {
-		char c = ascii_lower(*p);
-		if (is_fws(c) || c == '(' || c == '>' || c == ';')
-			break;
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		      c == '_'))
-			return ERR_INVALID;
-		if (n + 1 >= cap)
-			return ERR_INVALID;
-		out[n++] = c;
-	}
-	while (n && out[n - 1] == '.')
-		n--;
-	if (n == 0)
-		return ERR_INVALID;
-	out[n] = '\0';
-	return 0;
-}
-
-int
-mime_report_domain(const struct mime_msg *m, struct buf *out)
-{
-	return mime_header_get(m, "TLS-Report-Domain", out);
-}
-
-int
-mime_report_submitter(const struct mime_msg *m, struct buf *out)
-{
-	return mime_header_get(m, "TLS-Report-Submitter", out);
-}
-
-int
-mime_date(const struct mime_msg *m, int64_t *t)
-{
-	long h = mime_header_find(m, 0, "Date");
-	if (h < 0)
-		return ERR_NOTFOUND;
-	struct buf v;
-	buf_init(&v, m->hdrs[h].value.len + 1);
-	int rc = mime_unfold(m->hdrs[h].value, &v);
-	if (rc == 0)
-		rc = mime_parse_date(buf_span(&v), t) == 0 ? 0 : ERR_INVALID;
-	buf_clear(&v);
-	return rc;
-}
-
-int
-mime_message_id(const struct mime_msg *m, struct buf *out)
-{
-	long h = mime_header_find(m, 0, "Message-ID");
-	if (h < 0)
-		return ERR_NOTFOUND;
-	struct span v = span_trim(m->hdrs[h].value);
-	const char *lt = memchr(v.p, '<', v.len);
-	if (lt) {
-		size_t off = (size_t)(lt - v.p) + 1;
-		const char *gt = memchr(v.p + off, '>', v.len - off);
-		v = span_make(v.p + off, gt ? (size_t)(gt - v.p) - off : v.len - off);
-	}
-	return mime_unfold(v, out);
-}
-
-/* ------------------------------------------------------------------ dates */
-
-static int
-month_of(struct span w)
-{
-	static const char *const names[] = { "jan", "feb", "mar", "apr", "may", "jun",
-		                             "jul", "aug", "sep", "oct", "nov", "dec" };
-	if (w.len < 3)
-		return -1;
-	for (int i = 0; i < 12; i++)
-		if (span_eq_nocase(span_sub(w, 0, 3), span_make(names[i], 3)))
-			return i + 1;
-	return -1;
-}
-
-/* Next word of letters / digits / sign / colon at v[*i]. */
-static struct span
-date_word(struct span v, size_t *i)
-{
-	size_t k = skip_cfws(v, *i);
-	while (k < v.len && (v.p[k] == ',' || is_fws(v.p[k])))
-		k = skip_cfws(v, k + 1);
-	size_t s = k;
-	while (k < v.len && !is_fws(v.p[k]) && v.p[k] != ',' && v.p[k] != '(')
-		k++;
-	*i = k;
-	return span_make(v.p + s, k - s);
-}
-
-static bool
-num2(struct span s, size_t off, unsigned *out)
-{
-	if (off + 2 > s.len || s.p[off] < '0' || s.p[off] > '9' || s.p[off + 1] < '0' ||
-	    s.p[off + 1] > '9')
-		return false;
-	*out = (unsigned)(s.p[off] - '0') * 10 + (unsigned)(s.p[off + 1] - '0');
-	return true;
-}
-
-int
-mime_parse_date(struct span v, int64_t *t)
-{
-	size_t i = 0;
-	struct span w = date_word(v, &i);
-	uint64_t day = 0, year = 0;
-	int mon;
-	/* optional day name */
-	if (w.len >= 3 && month_of(w) < 0 && !(w.p[0] >= '0' && w.p[0] <= '9'))
-		w = date_word(v, &i);
-	if ((mon = month_of(w)) > 0) { /* "May 09 2017" (seen in the RFC example) */
-		if (str_to_u64(date_word(v, &i), &day) != 0)
-			return -1;
-	} else {
-		if (str_to_u64(w, &day) != 0)
-			return -1;
-		if ((mon = month_of(date_word(v, &i))) < 0)
-			return -1;
-	}
-	w = date_word(v, &i);
-	if (str_to_u64(w, &year) != 0)
-		return -1;
-	if (w.len == 2)
-		year += year < 50 ? 2000 : 1900;
-	else if (w.len == 3)
-		year += 1900;
-	if (day < 1 || day > 31 || year > 9999)
-		return -1;
-	w = date_word(v, &i);
-	unsigned hh, mm, ss = 0;
-	if (!num2(w, 0, &hh) || w.len < 5 || w.p[2] != ':' || !num2(w, 3, &mm))
-		return -1;
-	if (w.len >= 8 && (w.p[5] != ':' || !num2(w, 6, &ss)))
-		return -1;
-	if (hh > 23 || mm > 59 || ss > 60)
-		return -1;
-	if (ss == 60)
-		ss = 59;
-	int64_t off = 0;
-	w = date_word(v, &i);
-	if (w.len == 5 && (w.p[0] == '+' || w.p[0] == '-')) {
-		unsigned oh, om;
-		if (!num2(w, 1, &oh) || !num2(w, 3, &om))
-			return -1;
-		off = (int64_t)oh * 3600 + (int64_t)om * 60;
-		if (w.p[0] == '-')
-			off = -off;
-	} else if (w.len > 0) {
-		static const struct {
-			const char *n;
-			int h;
-		} zones[] = { { "UT", 0 },   { "GMT", 0 },  { "Z", 0 },    { "EST", -5 },
-			      { "EDT", -4 }, { "CST", -6 }, { "CDT", -5 }, { "MST", -7 },
-			      { "MDT", -6 }, { "PST", -8 }, { "PDT", -7 } };
-		for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++)
-			if (span_eq_nocase(w, span_cstr(zones[z].n)))
-				off = (int64_t)zones[z].h * 3600;
-	}
-	*t = time_days_from_civil((int64_t)year, (unsigned)mon, (unsigned)day) * 86400 +
-	     (int64_t)hh * 3600 + (int64_t)mm * 60 + ss - off;
-	return 0;
 }
