@@ -28,36 +28,16 @@ static const char usage_text[] =
         "usage: tlsrpt deliver [--config FILE] [--store PATH] [--now UNIX] [--dns-zone FILE]\n"
         "                      [--direct-port N]\n";
 
-/* Adds each zone-file line of path ("name ttl IN type data"; # comments) to dns. */
+/* Adds the zone-file lines of path to dns (dns_add_local_file).  Prints errors. */
 static int
 load_zone(struct dns *dns, const char *path)
 {
-	struct buf b;
 	struct err e = { 0 };
-	char *p, *end;
 
-	buf_init(&b, 1 << 24);
-	if (file_read(path, &b, &e) != 0 || buf_putc(&b, '\n') != 0) {
-		fprintf(stderr, "tlsrpt: deliver: %s: %s\n", path, e.msg);
-		buf_clear(&b);
+	if (dns_add_local_file(dns, path, &e) != 0) {
+		fprintf(stderr, "tlsrpt: deliver: %s\n", e.msg);
 		return -1;
 	}
-	p = b.data;
-	end = b.data + b.len;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		*nl = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '\0' && *p != '#' && *p != ';' && dns_add_local_data(dns, p, &e) != 0) {
-			fprintf(stderr, "tlsrpt: deliver: %s: %s\n", path, e.msg);
-			buf_clear(&b);
-			return -1;
-		}
-		p = nl + 1;
-	}
-	buf_clear(&b);
 	return 0;
 }
 

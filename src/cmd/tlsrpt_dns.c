@@ -32,8 +32,6 @@
 #include "util/err.h"
 #include "util/xalloc.h"
 
-#define MAX_LOCAL_LINE 65536
-
 static void
 usage(FILE *out)
 {
@@ -44,44 +42,17 @@ usage(FILE *out)
 	             "--dns-local-data FILE answers from the zone-file records in FILE only.\n");
 }
 
-/* Loads the records of path into dns.  Prints errors.  Returns 0 or -1. */
+/* Adds the zone-file lines of path to dns (dns_add_local_file).  Prints errors. */
 static int
 load_local_data(struct dns *dns, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
 	struct err e = { 0 };
-	int rc = 0;
 
-	if (f == NULL) {
-		fprintf(stderr, "tlsrpt: %s: %s\n", path, strerror(errno));
+	if (dns_add_local_file(dns, path, &e) != 0) {
+		fprintf(stderr, "tlsrpt: %s\n", e.msg);
 		return -1;
 	}
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		struct span s;
-
-		lineno++;
-		if (len > MAX_LOCAL_LINE) {
-			fprintf(stderr, "tlsrpt: %s:%zu: line too long\n", path, lineno);
-			rc = -1;
-			break;
-		}
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		s = span_trim(span_make(line, (size_t)len));
-		if (s.len == 0 || s.p[0] == ';' || s.p[0] == '#')
-			continue;
-		if (dns_add_local_data(dns, line, &e) != 0) {
-			fprintf(stderr, "tlsrpt: %s:%zu: %s\n", path, lineno, e.msg);
-			rc = -1;
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	return rc;
+	return 0;
 }
 
 /* Prints the character-strings of t as zone-file strings, escaping '"', '\' and

@@ -298,36 +298,16 @@ do_mbox(struct run *r, const char *path)
 	buf_clear(&all);
 }
 
+/* Adds the zone-file lines of path to dns (dns_add_local_file).  Prints errors. */
 static int
 load_keys(struct dns *dns, const char *path)
 {
-	struct buf b;
 	struct err e = { 0 };
-	char *p, *end;
 
-	buf_init(&b, 1 << 24);
-	if (file_read(path, &b, &e) != 0) {
-		fprintf(stderr, "tlsrpt: ingest: %s: %s\n", path, e.msg);
-		buf_clear(&b);
+	if (dns_add_local_file(dns, path, &e) != 0) {
+		fprintf(stderr, "tlsrpt: ingest: %s\n", e.msg);
 		return -1;
 	}
-	buf_putc(&b, '\n');
-	p = b.data;
-	end = b.data + b.len;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		*nl = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '\0' && *p != '#' && *p != ';' && dns_add_local_data(dns, p, &e) != 0) {
-			fprintf(stderr, "tlsrpt: ingest: %s: %s\n", path, e.msg);
-			buf_clear(&b);
-			return -1;
-		}
-		p = nl + 1;
-	}
-	buf_clear(&b);
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include <unbound.h>
 #include <unistd.h>
 
+#include "util/file.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -212,6 +213,40 @@ dns_add_local_data(struct dns *dns, const char *rr, struct err *e)
 	if (rc)
 		return err_set(e, ERR_INVALID, "dns: local data \"%s\": %s", rr, ub_strerror(rc));
 	return 0;
+}
+
+int
+dns_add_local_file(struct dns *dns, const char *path, struct err *e)
+{
+	struct buf b;
+	size_t lineno = 0;
+	int rc;
+
+	buf_init(&b, 16 << 20);
+	rc = file_read(path, &b, e);
+	if (rc != 0) {
+		buf_clear(&b);
+		return err_prefix(e, "%s", path);
+	}
+	char *p = b.data ? b.data : (char *)"", *end = p + b.len;
+	while (rc == 0 && p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *next = nl ? nl + 1 : end;
+
+		if (nl)
+			*nl = '\0';
+		lineno++;
+		struct span line = span_trim(span_cstr(p));
+		if (line.len > 0 && line.p[0] != '#' && line.p[0] != ';') {
+			((char *)line.p)[line.len] = '\0'; /* drops a trailing CR or blanks */
+			rc = dns_add_local_data(dns, line.p, e);
+			if (rc != 0)
+				err_prefix(e, "%s:%zu", path, lineno);
+		}
+		p = next;
+	}
+	buf_clear(&b);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ answers */

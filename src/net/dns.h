@@ -150,6 +150,12 @@ void dns_free(struct dns *dns);
  */
 int dns_add_local_zone(struct dns *dns, const char *zone, const char *type, struct err *e);
 int dns_add_local_data(struct dns *dns, const char *rr, struct err *e);
+/*
+ * Adds every record of a file in zone-file form, one per line ("name ttl IN type data");
+ * blank lines and lines starting with '#' or ';' are skipped.  Returns 0, or an error
+ * whose message starts with "path:line: " (or "path: " when the file cannot be read).
+ */
+int dns_add_local_file(struct dns *dns, const char *path, struct err *e);
 
 /*
  * Looks up name (with or without the trailing dot) for type.  On return 0 *out is a
