@@ -9,6 +9,7 @@
 #ifndef TLSRPTD_CMD_TLSRPT_H
 #define TLSRPTD_CMD_TLSRPT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,5 +59,19 @@ int cli_load_conf(const char *path, struct conf **out);
  */
 int cli_open_store(const char *config_path, const char *backend, const char *path, int area,
                    struct store **out);
+
+struct dns;
+
+/*
+ * Adds the zone-file lines of path to dns (dns_add_local_file), for offline use.
+ * Prints "tlsrpt: CMD: <reason>" (cmd may be NULL) and returns -1 on errors.
+ */
+int cli_load_dns_file(const char *cmd, struct dns *dns, const char *path);
+
+/*
+ * Parses a --now style option value: non-negative Unix seconds.  On error prints
+ * "tlsrpt: CMD: OPTION: expected Unix seconds, got ARG" and returns -1.
+ */
+int cli_parse_unix_time(const char *cmd, const char *option, const char *arg, int64_t *out);
 
 #endif

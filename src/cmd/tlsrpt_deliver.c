@@ -28,19 +28,6 @@ static const char usage_text[] =
         "usage: tlsrpt deliver [--config FILE] [--store PATH] [--now UNIX] [--dns-zone FILE]\n"
         "                      [--direct-port N]\n";
 
-/* Adds the zone-file lines of path to dns (dns_add_local_file).  Prints errors. */
-static int
-load_zone(struct dns *dns, const char *path)
-{
-	struct err e = { 0 };
-
-	if (dns_add_local_file(dns, path, &e) != 0) {
-		fprintf(stderr, "tlsrpt: deliver: %s\n", e.msg);
-		return -1;
-	}
-	return 0;
-}
-
 int
 cmd_deliver(int argc, char **argv)
 {
@@ -76,12 +63,8 @@ cmd_deliver(int argc, char **argv)
 			path = optarg;
 			break;
 		case 'n':
-			if (str_to_i64(span_cstr(optarg), &now) != 0 || now < 0) {
-				fprintf(stderr,
-				        "tlsrpt: deliver: --now: expected Unix seconds, got %s\n",
-				        optarg);
+			if (cli_parse_unix_time("deliver", "--now", optarg, &now) != 0)
 				return EXIT_USAGE;
-			}
 			have_now = true;
 			break;
 		case 'z':
@@ -132,7 +115,7 @@ cmd_deliver(int argc, char **argv)
 	o.dns = dns_new(&dopts, &e);
 	if (o.dns == NULL)
 		fprintf(stderr, "tlsrpt: deliver: DNS: %s\n", e.msg);
-	else if (zone && load_zone(o.dns, zone) != 0)
+	else if (zone && cli_load_dns_file("deliver", o.dns, zone) != 0)
 		goto out;
 	if (o.dns == NULL || cli_open_store(config, "sqlite", path, STORE_AREA_DELIVERY, &s) != 0)
 		goto out;

@@ -42,19 +42,6 @@ usage(FILE *out)
 	             "--dns-local-data FILE answers from the zone-file records in FILE only.\n");
 }
 
-/* Adds the zone-file lines of path to dns (dns_add_local_file).  Prints errors. */
-static int
-load_local_data(struct dns *dns, const char *path)
-{
-	struct err e = { 0 };
-
-	if (dns_add_local_file(dns, path, &e) != 0) {
-		fprintf(stderr, "tlsrpt: %s\n", e.msg);
-		return -1;
-	}
-	return 0;
-}
-
 /* Prints the character-strings of t as zone-file strings, escaping '"', '\' and
  * bytes outside printable ASCII as \DDD. */
 static void
@@ -291,7 +278,7 @@ check(int argc, char **argv)
 		fprintf(stderr, "tlsrpt: DNS: %s\n", e.msg);
 		return 1;
 	}
-	if (local != NULL && load_local_data(dns, local) != 0) {
+	if (local != NULL && cli_load_dns_file(NULL, dns, local) != 0) {
 		dns_free(dns);
 		return 1;
 	}

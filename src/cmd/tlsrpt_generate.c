@@ -55,12 +55,8 @@ cmd_generate(int argc, char **argv)
 			path = optarg;
 			break;
 		case 'n':
-			if (str_to_i64(span_cstr(optarg), &now) != 0 || now < 0) {
-				fprintf(stderr,
-				        "tlsrpt: generate: --now: expected Unix seconds, got %s\n",
-				        optarg);
+			if (cli_parse_unix_time("generate", "--now", optarg, &now) != 0)
 				return EXIT_USAGE;
-			}
 			have_now = true;
 			break;
 		case 'i':

@@ -298,19 +298,6 @@ do_mbox(struct run *r, const char *path)
 	buf_clear(&all);
 }
 
-/* Adds the zone-file lines of path to dns (dns_add_local_file).  Prints errors. */
-static int
-load_keys(struct dns *dns, const char *path)
-{
-	struct err e = { 0 };
-
-	if (dns_add_local_file(dns, path, &e) != 0) {
-		fprintf(stderr, "tlsrpt: ingest: %s\n", e.msg);
-		return -1;
-	}
-	return 0;
-}
-
 /* Serves POST uploads until SIGINT or SIGTERM. */
 static int
 serve(struct run *r, const char *listen, const char *upload_path, size_t max_body)
@@ -461,7 +448,7 @@ cmd_ingest(int argc, char **argv)
 		fprintf(stderr,
 		        "tlsrpt: ingest: DNS unavailable (DKIM keys cannot be fetched): %s\n",
 		        e.msg);
-	if (keys && (r.in.dns == NULL || load_keys(r.in.dns, keys) != 0)) {
+	if (keys && (r.in.dns == NULL || cli_load_dns_file("ingest", r.in.dns, keys) != 0)) {
 		dns_free(r.in.dns);
 		store_close(s);
 		return EXIT_USAGE;

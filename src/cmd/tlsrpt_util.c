@@ -3,7 +3,9 @@
  */
 #include "cmd/tlsrpt.h"
 
+#include "net/dns.h"
 #include "util/buf.h"
+#include "util/str.h"
 #include "util/err.h"
 
 int
@@ -48,4 +50,27 @@ cli_open_store(const char *config_path, const char *backend, const char *path, i
 		fprintf(stderr, "tlsrpt: %s\n", e.msg);
 	conf_free(conf);
 	return rc;
+}
+
+int
+cli_load_dns_file(const char *cmd, struct dns *dns, const char *path)
+{
+	struct err e = { 0 };
+
+	if (dns_add_local_file(dns, path, &e) != 0) {
+		fprintf(stderr, "tlsrpt: %s%s%s\n", cmd ? cmd : "", cmd ? ": " : "", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_parse_unix_time(const char *cmd, const char *option, const char *arg, int64_t *out)
+{
+	if (str_to_i64(span_cstr(arg), out) != 0 || *out < 0) {
+		fprintf(stderr, "tlsrpt: %s: %s: expected Unix seconds, got %s\n", cmd, option,
+		        arg);
+		return -1;
+	}
+	return 0;
 }
