@@ -75,8 +75,44 @@ parse_listen(const char *s, struct sockaddr_storage *ss, struct err *e)
 	return err_set(e, ERR_INVALID, "%s: not an IP address", host);
 }
 
+const char *
+httpd_arg(const struct httpd_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+httpd_header(const struct httpd_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+int
+httpd_response_header(struct httpd_response *resp, const char *name, const char *value)
+{
+	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+		return ERR_INVALID;
+	if (resp->n_headers >= HTTPD_MAX_HEADERS)
+		return ERR_TOOBIG;
+	resp->hname[resp->n_headers] = xstrdup(name);
+	resp->hvalue[resp->n_headers] = xstrdup(value);
+	resp->n_headers++;
+	return 0;
+}
+
+static void
+response_free_headers(struct httpd_response *resp)
+{
+	for (size_t i = 0; i < resp->n_headers; i++) {
+		free(resp->hname[i]);
+		free(resp->hvalue[i]);
+	}
+	resp->n_headers = 0;
+}
+
 static enum MHD_Result
-reply(struct MHD_Connection *c, int status, const char *type, const void *p, size_t n)
+reply_with(struct MHD_Connection *c, int status, const char *type, const void *p, size_t n,
+           const struct httpd_response *extra)
 {
 	struct MHD_Response *r =
 	        MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY);
@@ -85,9 +121,17 @@ reply(struct MHD_Connection *c, int status, const char *type, const void *p, siz
 	if (r == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	for (size_t i = 0; extra != NULL && i < extra->n_headers; i++)
+		MHD_add_response_header(r, extra->hname[i], extra->hvalue[i]);
 	rc = MHD_queue_response(c, (unsigned)status, r);
 	MHD_destroy_response(r);
 	return rc;
+}
+
+static enum MHD_Result
+reply(struct MHD_Connection *c, int status, const char *type, const void *p, size_t n)
+{
+	return reply_with(c, status, type, p, n, NULL);
 }
 
 static void
@@ -148,16 +192,18 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		                                            MHD_HTTP_HEADER_CONTENT_TYPE),
 		.remote = remote,
 		.body = buf_span(&k->body),
+		.conn = c,
 	};
 	struct httpd_response resp = { 0 };
 	enum MHD_Result rc;
 
 	remote_text(c, remote, sizeof(remote));
-	buf_init(&resp.body, 64 * 1024);
+	buf_init(&resp.body, h->o.max_response);
 	h->o.handler(h->o.ctx, &req, &resp);
-	rc = reply(c, resp.status ? resp.status : 200,
-	           resp.content_type ? resp.content_type : "text/plain", resp.body.data,
-	           resp.body.len);
+	rc = reply_with(c, resp.status ? resp.status : 200,
+	                resp.content_type ? resp.content_type : "text/plain", resp.body.data,
+	                resp.body.len, &resp);
+	response_free_headers(&resp);
 	buf_clear(&resp.body);
 	return rc;
 }
@@ -202,15 +248,44 @@ httpd_start(const struct httpd_opts *o, struct httpd **out, struct err *e)
 		h->o.max_conns_per_ip = 16;
 	if (h->o.timeout_s == 0)
 		h->o.timeout_s = 30;
+	if (h->o.max_response == 0)
+		h->o.max_response = (size_t)64 * 1024;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-	                        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, h->o.max_conns,
-	                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.max_conns_per_ip,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, h->o.timeout_s,
-	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+		free(h);
+		return err_set(e, ERR_INVALID, "httpd: TLS needs both a certificate and a key");
+	}
+	if (o->tls_cert != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			free(h);
+			return err_set(e, ERR_INVALID,
+			               "httpd: this libmicrohttpd was built without TLS; terminate "
+			               "TLS in a reverse proxy instead");
+		}
+		flags |= MHD_USE_TLS;
+		h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+		                        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+		                        h->o.max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		                        h->o.max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+		                        h->o.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		                        h, MHD_OPTION_HTTPS_MEM_CERT, o->tls_cert,
+		                        MHD_OPTION_HTTPS_MEM_KEY, o->tls_key, MHD_OPTION_END);
+	} else {
+		h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+		                        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+		                        h->o.max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		                        h->o.max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+		                        h->o.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		                        h, MHD_OPTION_END);
+	}
 	if (h->d == NULL) {
 		free(h);
+		if (o->tls_cert != NULL)
+			return err_set(e, ERR_IO,
+			               "httpd: cannot listen on %s (or the TLS certificate/key "
+			               "is not usable PEM)",
+			               o->listen);
 		return err_set(e, ERR_IO, "httpd: cannot listen on %s", o->listen);
 	}
 	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);

@@ -5,8 +5,8 @@
  * The server runs one internal polling thread; the handler is called on that thread,
  * one request at a time, with the whole body in memory.  Bodies over max_body are
  * answered 413 by the server itself (from Content-Length before reading, or as soon as
- * the cap is passed), without calling the handler.  TLS is not set up here: the usual
- * deployment is behind a reverse proxy.
+ * the cap is passed), without calling the handler.  TLS is optional (tls_cert/tls_key,
+ * PEM text); the usual deployment is behind a reverse proxy on loopback.
  */
 #ifndef TLSRPTD_NET_HTTPD_H
 #define TLSRPTD_NET_HTTPD_H
@@ -27,14 +27,31 @@ struct httpd_request {
 	const char *content_type; /* NULL when absent */
 	const char *remote;       /* peer address, text */
 	struct span body;
+	void *conn; /* the server's connection: for httpd_arg() / httpd_header() only */
 };
+
+/* The value of query argument name (decoded), or NULL; lives as long as req. */
+const char *httpd_arg(const struct httpd_request *req, const char *name);
+/* The value of request header name (case-insensitive), or NULL; lives as long as req. */
+const char *httpd_header(const struct httpd_request *req, const char *name);
+
+enum { HTTPD_MAX_HEADERS = 16 };
 
 /* The handler fills status (200 when left 0), content_type (static string) and body. */
 struct httpd_response {
 	int status;
 	const char *content_type;
 	struct buf body; /* initialised by the server (cap 64 KiB) */
+	/* extra response headers: add with httpd_response_header(); freed by the server */
+	char *hname[HTTPD_MAX_HEADERS], *hvalue[HTTPD_MAX_HEADERS];
+	size_t n_headers;
 };
+
+/*
+ * Adds a response header (both strings are copied).  Returns 0, or ERR_TOOBIG past
+ * HTTPD_MAX_HEADERS / ERR_INVALID when either contains CR or LF (header injection).
+ */
+int httpd_response_header(struct httpd_response *resp, const char *name, const char *value);
 
 typedef void (*httpd_handler_fn)(void *ctx, const struct httpd_request *req,
                                  struct httpd_response *resp);
@@ -45,6 +62,9 @@ struct httpd_opts {
 	unsigned max_conns;        /* 0 = 256 */
 	unsigned max_conns_per_ip; /* 0 = 16 */
 	unsigned timeout_s;        /* per connection without progress; 0 = 30 */
+	size_t max_response;       /* cap of httpd_response.body; 0 = 64 KiB */
+	const char *tls_cert;      /* PEM text of the certificate chain; NULL = plain HTTP */
+	const char *tls_key;       /* PEM text of its private key (with tls_cert) */
 	httpd_handler_fn handler;
 	void *ctx;
 };
