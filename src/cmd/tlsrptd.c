@@ -224,6 +224,19 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return 1;
 	}
+	/* LMTP listener (issue 8): report mail delivered by the MTA */
+	struct lmtp_listener *lmtp = NULL;
+	if (lmtp_listener_start(conf, &lmtp, &e) != 0) {
+		log_error("not starting: %s", e.msg);
+		receiver_stop(recv);
+		deliver_workers_stop(dw);
+		outbound_scheduler_stop(sched);
+		collector_stop(col, NULL);
+		store_close(store);
+		close(sfd);
+		conf_free(conf);
+		return 1;
+	}
 	log_info("ready");
 	for (;;) {
 		struct signalfd_siginfo si;
@@ -243,6 +256,7 @@ main(int argc, char **argv)
 		break;
 	}
 	close(sfd);
+	lmtp_listener_stop(lmtp);
 	receiver_stop(recv);
 	deliver_workers_stop(dw);
 	if (net_ok)
