@@ -200,6 +200,21 @@ lmtp_address_match(const char *const *patterns, size_t n, const char *addr, cons
 
 /* ------------------------------------------------------------------ commands */
 
+/* Client text echoed in a reply: printable ASCII only, at most 64 bytes. */
+static const char *
+printable(struct span in, char out[65])
+{
+	size_t n = in.len > 64 ? 64 : in.len;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in.p[i];
+
+		out[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 /* Case-insensitive prefix test on a span. */
 static bool
 starts_nocase(struct span s, const char *prefix)
@@ -293,6 +308,7 @@ cmd_mail(struct lmtp_session *s, struct span arg, struct buf *out)
 {
 	struct span path, params, w;
 	uint64_t size;
+	char text[65];
 
 	if (!need_lhlo(s, out))
 		return;
@@ -324,8 +340,8 @@ cmd_mail(struct lmtp_session *s, struct span arg, struct buf *out)
 			}
 		} else if (!span_eq_nocase(w, SPAN_LIT("BODY=7BIT")) &&
 		           !span_eq_nocase(w, SPAN_LIT("BODY=8BITMIME"))) {
-			reply(out, "555 5.5.4 Error: unsupported MAIL parameter %.*s",
-			      (int)(w.len > 64 ? 64 : w.len), w.p);
+			reply(out, "555 5.5.4 Error: unsupported MAIL parameter %s",
+			      printable(w, text));
 			return;
 		}
 	}
@@ -338,7 +354,7 @@ static void
 cmd_rcpt(struct lmtp_session *s, struct span arg, struct buf *out)
 {
 	struct span path, params;
-	char *addr;
+	char *addr, text[65];
 
 	if (!need_lhlo(s, out))
 		return;
@@ -358,8 +374,7 @@ cmd_rcpt(struct lmtp_session *s, struct span arg, struct buf *out)
 	if (params.len) {
 		struct span w = next_word(&params);
 
-		reply(out, "555 5.5.4 Error: unsupported RCPT parameter %.*s",
-		      (int)(w.len > 64 ? 64 : w.len), w.p);
+		reply(out, "555 5.5.4 Error: unsupported RCPT parameter %s", printable(w, text));
 		return;
 	}
 	if (s->nrcpts >= s->o.max_recipients) {
@@ -369,7 +384,7 @@ cmd_rcpt(struct lmtp_session *s, struct span arg, struct buf *out)
 	addr = xstrndup(path.p, path.len);
 	if (!lmtp_address_match(s->o.addresses, s->o.naddresses, addr, s->o.hostname)) {
 		reply(out, "550 5.1.1 <%s>: Recipient address rejected: not a TLS report address",
-		      addr);
+		      printable(span_cstr(addr), text));
 		free(addr);
 		return;
 	}

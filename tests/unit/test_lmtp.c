@@ -311,6 +311,13 @@ static const struct tcase tcases[] = {
 	{ "abuse: NUL byte in a command", "NO\0OP\r\nNOOP\r\n", 13,
 	  "500 5.5.2 Error: NUL character in command\r\n250 2.0.0 Ok\r\n", LMTP_OPEN, 0, NULL,
 	  .mode = STUB_OK },
+	{ "abuse: control bytes echoed in a reply are replaced (fuzz finding)",
+	  "LHLO c\r\nMAIL FROM:<a@b> X\001Y\r\nMAIL FROM:<a@b>\r\nRCPT TO:<bob\033[1m@x\377>\r\n",
+	  0,
+	  LHLO_OK
+	  "555 5.5.4 Error: unsupported MAIL parameter X?Y\r\n250 2.1.0 Ok\r\n"
+	  "550 5.1.1 <bob?[1m@x?>: Recipient address rejected: not a TLS report address\r\n",
+	  LMTP_OPEN, 0, NULL, .mode = STUB_OK },
 	{ "abuse: bare LF ends no command", "NOOP\nNOOP\r\n", 0,
 	  "500 5.5.2 Error: bare <LF> received, lines end with <CR><LF>\r\n250 2.0.0 Ok\r\n",
 	  LMTP_OPEN, 0, NULL, .mode = STUB_OK },
