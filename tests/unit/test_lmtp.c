@@ -22,6 +22,7 @@
 #include "inbound/lmtp.h"
 #include "inbound/lmtp_mailbox.h"
 #include "util/buf.h"
+#include "util/log.h"
 
 #define HOST "mx.test"
 #define G "220 " HOST " LMTP tlsrptd ready\r\n"
@@ -587,6 +588,7 @@ mb_setup(void **state)
 	const char *tmp = getenv("TLSRPT_TEST_TMP");
 	struct err e = { 0 };
 
+	log_setup("test_lmtp", LOG_DEST_NONE, LOG_LEVEL_ERROR);
 	snprintf(f->dir, sizeof(f->dir), "%s/test_lmtp.%d", tmp ? tmp : "/tmp", (int)getpid());
 	mkdir(f->dir, 0700);
 	snprintf(f->db, sizeof(f->db), "%s/db.sqlite", f->dir);
