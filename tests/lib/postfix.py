@@ -332,6 +332,11 @@ class Postfix:
             time.sleep(0.05)
         os.kill(pid, signal.SIGKILL)
 
+    def master_running(self):
+        """Whether this instance's master process is alive."""
+        pid = self.master_pid()
+        return pid is not None and _alive(pid)
+
     def __enter__(self):
         return self.start()
 
