@@ -56,11 +56,13 @@ with open(CONF, "w") as f:
 os.chmod(CONF, 0o644)
 os.chmod(KEYS, 0o644)
 
-ingest = [TLSRPT, "ingest", "--config", CONF, "--accept-unsigned", "--dkim-keys", KEYS]
+# the pipe runs as nobody, who may not reach the build folder: a copy in the scratch dir
+PIPE_TLSRPT = postfix.copy_for_pipe(TLSRPT, os.path.join(T, "bin"))
+ingest = [PIPE_TLSRPT, "ingest", "--config", CONF, "--accept-unsigned", "--dkim-keys", KEYS]
 services = (postfix.pipe_service("tlsrpt", ingest, flags="R") +
             postfix.pipe_service("tlsrpt-strict", ingest + ["--reject-non-reports"],
                                  flags="R") +
-            postfix.pipe_service("tlsrpt-down", [TLSRPT, "ingest", "--store",
+            postfix.pipe_service("tlsrpt-down", [PIPE_TLSRPT, "ingest", "--store",
                                                  os.path.join(T, "no/such/dir/db.sqlite")],
                                  flags="R"))
 pf = postfix.Postfix(os.path.join(T, "pf"), domains=["sts.example", "example.net"],

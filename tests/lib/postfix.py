@@ -45,7 +45,8 @@ with the right owners. The instance directory and its parents inside the scratch
 are made world-traversable (o+x) so the postfix and nobody users can reach them.
 A pipe(8) command runs as an unprivileged user (`user=nobody`; root and mail_owner are
 refused), so whatever it writes (a store, say) must be writable by that user: chown it
-with chown_for_pipe().
+with chown_for_pipe(); and it may not reach the checkout, so run a copy of the program
+made with copy_for_pipe() (e.g. copy_for_pipe(B + "/tlsrpt", tmp + "/bin")).
 """
 import atexit
 import grp
@@ -133,6 +134,19 @@ def chown_for_pipe(path, user="nobody"):
     if not os.path.isdir(path):
         os.chown(path, pw.pw_uid, pw.pw_gid)
     make_traversable(os.path.dirname(os.path.abspath(path)))
+
+
+def copy_for_pipe(program, directory):
+    """Copies an executable into directory (created) and returns the copy's path.
+
+    A pipe command runs as nobody, who may not reach the build folder (a checkout under
+    /root, say); the scratch folder is made traversable, so run a copy from there."""
+    os.makedirs(directory, exist_ok=True)
+    dest = os.path.join(directory, os.path.basename(program))
+    shutil.copy(program, dest)
+    os.chmod(dest, 0o755)
+    make_traversable(directory)
+    return dest
 
 
 def make_traversable(path):
