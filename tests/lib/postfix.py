@@ -31,6 +31,10 @@ than mbox so the delivered bytes are the message plus Postfix's Return-Path/Deli
 (no ">From " quoting that would break a DKIM body hash). `transports` maps an address or a
 domain to a transport (transport_maps as an inline: table), e.g. "tlsrpt:" for a pipe
 service given in `services`, "lmtp:unix:/abs/path.sock" or "lmtp:inet:[127.0.0.1]:2003".
+(Both LMTP forms were checked against a small LMTP server: the lmtp client runs as
+the postfix user, so a Unix socket must be mode 0666 in a directory made traversable
+with make_traversable(); main={"virtual_transport": "lmtp:unix:/abs/path"} sends every
+recipient of the test domains there, like mailbox_transport on a real system.)
 `services` is extra master.cf text (see pipe_service()). `main` is a dict of extra
 main.cf settings that override the defaults below.
 
