@@ -220,6 +220,7 @@ class Postfix:
         self.services = services
         self.main_extra = dict(main or {})
         self.mailbox_user = mailbox_user
+        self.fixed_port = port is not None
         self.port = port or free_port()
         self.running = False
 
@@ -302,28 +303,54 @@ class Postfix:
         return r
 
     def start(self, timeout=20):
-        """Writes the config, checks it, starts master and waits for the SMTP banner."""
-        self.write_config()
-        self.cmd(POSTFIX, "check")
+        """Writes the config, checks it, starts master and waits for the SMTP banner.
+
+        When the free port was taken meanwhile (and the port was not given by the
+        caller), tries again on another port, up to three times."""
         atexit.register(self.stop)
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-        self.cmd(POSTFIX, "start")
-        self.running = True
+        why = "not started"
+        for attempt in range(3):
+            self.write_config()
+            self.cmd(POSTFIX, "check")
+            mark = len(self.log())
+            r = self.cmd(POSTFIX, "start", check=False)
+            self.running = True
+            why = self._wait_banner(timeout, mark) if r.returncode == 0 else \
+                "postfix start: exit %d %s" % (r.returncode, r.stderr.strip())
+            if why is None:
+                return self
+            in_use = "Address already in use" in self.log()[mark:]
+            self.stop()
+            if not in_use or self.fixed_port:
+                break
+            self.port = free_port()
+        raise PostfixError("postfix did not accept SMTP on 127.0.0.1:%d in %ds (%s)\n%s"
+                           % (self.port, timeout, why, self.log()))
+
+    def _wait_banner(self, timeout, mark):
+        """None once our smtpd greets on self.port, else the last problem seen."""
         deadline = time.time() + timeout
-        last = None
+        last = "no answer"
         while time.time() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
                     s.settimeout(5)
-                    if s.recv(512).startswith(b"220"):
-                        s.sendall(b"QUIT\r\n")
-                        return self
+                    banner = s.recv(512)
+                    s.sendall(b"QUIT\r\n")
+                    custom = "smtpd_banner" in self.main_extra or \
+                        "myhostname" in self.main_extra
+                    if banner.startswith(b"220 mx.postfix.test ESMTP private test instance") \
+                            or (custom and banner.startswith(b"220")):
+                        return None
+                    last = "banner %r" % banner
             except OSError as ex:
-                last = ex
+                last = str(ex)
+            if "Address already in use" in self.log()[mark:]:
+                return "address in use"
             time.sleep(0.1)
-        raise PostfixError("postfix did not accept SMTP on 127.0.0.1:%d in %ds (%s)\n%s"
-                           % (self.port, timeout, last, self.log()))
+        return last
 
     def master_pid(self):
         try:
