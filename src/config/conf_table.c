@@ -357,6 +357,9 @@ const struct conf_key conf_keys[] = {
 	  "rua destinations in these domains (or below) are never used" },
 	{ "delivery.bcc", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_address, 0,
 	  "archive address: receives a mail copy of every report once it is delivered" },
+	{ "delivery.daily-cap", CONF_INTEGER, "0", 0, 1000000, NULL, NULL, NULL, 0,
+	  "reports delivered per destination per UTC day; more wait for the next day; 0: no "
+	  "cap" },
 
 	/* LMTP listener (issue 8) */
 	{ "lmtp.listen", CONF_STRING, "", 0, 0, NULL, NULL, validate_lmtp_listen, 0,

@@ -51,11 +51,12 @@ run(void *arg)
 		if (deliver_pass(&o, &st, &e) != 0)
 			log_error("msg=\"delivery pass failed; retrying later\" error=\"%s\"",
 			          e.msg);
-		else if (st.attempts > 0)
+		else if (st.attempts > 0 || st.deferred > 0)
 			log_info("msg=\"delivery pass\" attempts=%llu sent=%llu failed=%llu "
-			         "given_up=%llu",
+			         "given_up=%llu deferred=%llu",
 			         (unsigned long long)st.attempts, (unsigned long long)st.sent,
-			         (unsigned long long)st.failed, (unsigned long long)st.given_up);
+			         (unsigned long long)st.failed, (unsigned long long)st.given_up,
+			         (unsigned long long)st.deferred);
 		pthread_mutex_lock(&w->mu);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += w->interval_s;

@@ -31,6 +31,10 @@ than mbox so the delivered bytes are the message plus Postfix's Return-Path/Deli
 (no ">From " quoting that would break a DKIM body hash). `transports` maps an address or a
 domain to a transport (transport_maps as an inline: table), e.g. "tlsrpt:" for a pipe
 service given in `services`, "lmtp:unix:/abs/path.sock" or "lmtp:inet:[127.0.0.1]:2003".
+(Both LMTP forms were checked against a small LMTP server: the lmtp client runs as
+the postfix user, so a Unix socket must be mode 0666 in a directory made traversable
+with make_traversable(); main={"virtual_transport": "lmtp:unix:/abs/path"} sends every
+recipient of the test domains there, like mailbox_transport on a real system.)
 `services` is extra master.cf text (see pipe_service()). `main` is a dict of extra
 main.cf settings that override the defaults below.
 
@@ -45,7 +49,8 @@ with the right owners. The instance directory and its parents inside the scratch
 are made world-traversable (o+x) so the postfix and nobody users can reach them.
 A pipe(8) command runs as an unprivileged user (`user=nobody`; root and mail_owner are
 refused), so whatever it writes (a store, say) must be writable by that user: chown it
-with chown_for_pipe().
+with chown_for_pipe(); and it may not reach the checkout, so run a copy of the program
+made with copy_for_pipe() (e.g. copy_for_pipe(B + "/tlsrpt", tmp + "/bin")).
 """
 import atexit
 import grp
@@ -135,6 +140,19 @@ def chown_for_pipe(path, user="nobody"):
     make_traversable(os.path.dirname(os.path.abspath(path)))
 
 
+def copy_for_pipe(program, directory):
+    """Copies an executable into directory (created) and returns the copy's path.
+
+    A pipe command runs as nobody, who may not reach the build folder (a checkout under
+    /root, say); the scratch folder is made traversable, so run a copy from there."""
+    os.makedirs(directory, exist_ok=True)
+    dest = os.path.join(directory, os.path.basename(program))
+    shutil.copy(program, dest)
+    os.chmod(dest, 0o755)
+    make_traversable(directory)
+    return dest
+
+
 def make_traversable(path):
     """Adds o+x to path and its parents inside the scratch/temp folders (never above)."""
     roots = [os.path.realpath(tempfile.gettempdir())]
@@ -202,6 +220,7 @@ class Postfix:
         self.services = services
         self.main_extra = dict(main or {})
         self.mailbox_user = mailbox_user
+        self.fixed_port = port is not None
         self.port = port or free_port()
         self.running = False
 
@@ -284,28 +303,54 @@ class Postfix:
         return r
 
     def start(self, timeout=20):
-        """Writes the config, checks it, starts master and waits for the SMTP banner."""
-        self.write_config()
-        self.cmd(POSTFIX, "check")
+        """Writes the config, checks it, starts master and waits for the SMTP banner.
+
+        When the free port was taken meanwhile (and the port was not given by the
+        caller), tries again on another port, up to three times."""
         atexit.register(self.stop)
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-        self.cmd(POSTFIX, "start")
-        self.running = True
+        why = "not started"
+        for attempt in range(3):
+            self.write_config()
+            self.cmd(POSTFIX, "check")
+            mark = len(self.log())
+            r = self.cmd(POSTFIX, "start", check=False)
+            self.running = True
+            why = self._wait_banner(timeout, mark) if r.returncode == 0 else \
+                "postfix start: exit %d %s" % (r.returncode, r.stderr.strip())
+            if why is None:
+                return self
+            in_use = "Address already in use" in self.log()[mark:]
+            self.stop()
+            if not in_use or self.fixed_port:
+                break
+            self.port = free_port()
+        raise PostfixError("postfix did not accept SMTP on 127.0.0.1:%d in %ds (%s)\n%s"
+                           % (self.port, timeout, why, self.log()))
+
+    def _wait_banner(self, timeout, mark):
+        """None once our smtpd greets on self.port, else the last problem seen."""
         deadline = time.time() + timeout
-        last = None
+        last = "no answer"
         while time.time() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
                     s.settimeout(5)
-                    if s.recv(512).startswith(b"220"):
-                        s.sendall(b"QUIT\r\n")
-                        return self
+                    banner = s.recv(512)
+                    s.sendall(b"QUIT\r\n")
+                    custom = "smtpd_banner" in self.main_extra or \
+                        "myhostname" in self.main_extra
+                    if banner.startswith(b"220 mx.postfix.test ESMTP private test instance") \
+                            or (custom and banner.startswith(b"220")):
+                        return None
+                    last = "banner %r" % banner
             except OSError as ex:
-                last = ex
+                last = str(ex)
+            if "Address already in use" in self.log()[mark:]:
+                return "address in use"
             time.sleep(0.1)
-        raise PostfixError("postfix did not accept SMTP on 127.0.0.1:%d in %ds (%s)\n%s"
-                           % (self.port, timeout, last, self.log()))
+        return last
 
     def master_pid(self):
         try:
@@ -331,6 +376,11 @@ class Postfix:
                 return
             time.sleep(0.05)
         os.kill(pid, signal.SIGKILL)
+
+    def master_running(self):
+        """Whether this instance's master process is alive."""
+        pid = self.master_pid()
+        return pid is not None and _alive(pid)
 
     def __enter__(self):
         return self.start()
