@@ -225,7 +225,8 @@ eval_rate(const struct alert_rule *r, struct store *s, int64_t now, struct alert
 	int rc = s->ops->received_walk(s, &f, rate_row, &w, e);
 
 	fmt_span(r->window, span, sizeof(span));
-	qsort(w.t.v, w.t.n, sizeof(*w.t.v), cmp_tally);
+	if (w.t.n > 1)
+		qsort(w.t.v, w.t.n, sizeof(*w.t.v), cmp_tally);
 	for (size_t i = 0; rc == 0 && i < w.t.n; i++) {
 		const struct tally *t = &w.t.v[i];
 		uint64_t total = t->a + t->b;
@@ -284,7 +285,8 @@ eval_new_type(const struct alert_rule *r, struct store *s, int64_t now, struct a
 	int rc = s->ops->received_walk(s, &f, type_row, &w, e);
 
 	fmt_span(r->window, span, sizeof(span));
-	qsort(w.t.v, w.t.n, sizeof(*w.t.v), cmp_tally);
+	if (w.t.n > 1)
+		qsort(w.t.v, w.t.n, sizeof(*w.t.v), cmp_tally);
 	for (size_t i = 0; rc == 0 && i < w.t.n; i++) {
 		const struct tally *t = &w.t.v[i];
 		const char *sp = strchr(t->name, ' ');
@@ -335,7 +337,8 @@ eval_silent(const struct alert_rule *r, struct store *s, int64_t now, struct ale
 		                           .reports_only = true };
 	int rc = s->ops->received_walk(s, &f, silent_row, &w, e);
 
-	qsort(w.t.v, w.t.n, sizeof(*w.t.v), cmp_tally);
+	if (w.t.n > 1)
+		qsort(w.t.v, w.t.n, sizeof(*w.t.v), cmp_tally);
 	for (size_t i = 0; rc == 0 && i < w.t.n; i++) {
 		const struct tally *t = &w.t.v[i];
 		char last[TIME_RFC3339_LEN] = "";
@@ -394,7 +397,8 @@ eval_delivery(const struct alert_rule *r, struct store *s, int64_t now, struct a
 	int rc = s->ops->outbox_list(s, &f, outbox_row, &w, e);
 
 	fmt_span(r->window, span, sizeof(span));
-	qsort(w.t.v, w.t.n, sizeof(*w.t.v), cmp_tally);
+	if (w.t.n > 1)
+		qsort(w.t.v, w.t.n, sizeof(*w.t.v), cmp_tally);
 	for (size_t i = 0; rc == 0 && i < w.t.n; i++) {
 		const struct tally *t = &w.t.v[i];
 		double frac = t->b ? (double)t->a / (double)t->b : 0;
@@ -450,7 +454,8 @@ alerts_evaluate(const struct alert_rule *rules, size_t n, struct store *s, int64
 		if (rc)
 			err_prefix(e, "alert.%s", r->id);
 	}
-	qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_alert);
+	if (out->n - first > 1)
+		qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_alert);
 	return rc;
 }
 
