@@ -126,7 +126,8 @@ uint64_t metrics_value(struct metrics_family *f, unsigned a, unsigned b);
 
 /*
  * A scrape-time source: appends complete families (HELP, TYPE, samples) to out, names
- * not used by any registered family.  Returns 0 or a negative code with e set.
+ * not used by any registered family.  Returns 0 or a negative code with e set.  It runs
+ * under the registry's lock: it must not call other metrics_* functions.
  */
 typedef int (*metrics_source_fn)(void *ctx, struct buf *out, struct err *e);
 
