@@ -429,6 +429,9 @@ cmd_ingest(int argc, char **argv)
 		if (cli_load_conf(config ? config : DEFAULT_CONFIG, &conf) != 0)
 			return EX_TEMPFAIL;
 		retention = conf_duration_ms(conf, "report.analysis.store") / 1000;
+		/* --accept-unsigned turns it on for one run; the key for every run */
+		if (conf_bool(conf, "report.analysis.accept-unsigned"))
+			r.in.accept_unsigned = true;
 		if (upload_path == NULL)
 			upload_path = owned_path = xstrdup(conf_str(conf, "web.upload-path"));
 		if (max_body == 0)

@@ -2,11 +2,13 @@
  * http_upload.c - POST /tlsrpt: received reports over HTTP(S) (see http_upload.h).
  *
  * RFC 8460 section 5.4 (HTTPS submission; media types application/tlsrpt+gzip and
- * application/tlsrpt+json, sniffed here) and section 6 (receivers).
+ * application/tlsrpt+json, sniffed here) and section 6 (receivers); RFC 6585 section 4
+ * (429 Too Many Requests with Retry-After, per client address: inbound/ratelimit.h).
  * Threading: httpd thread only.
  */
 #include "inbound/http_upload.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void
@@ -22,6 +24,20 @@ http_upload_handle(void *ctx, const struct httpd_request *req, struct httpd_resp
 		resp->status = 404;
 		buf_append_str(&resp->body, "not found\n");
 		return;
+	}
+	if (u->limit != NULL) {
+		unsigned wait = ratelimit_take(u->limit, req->remote ? req->remote : "");
+
+		if (wait != 0) {
+			char v[16];
+
+			snprintf(v, sizeof(v), "%u", wait);
+			resp->status = 429;
+			httpd_response_header(resp, "Retry-After", v);
+			buf_printf(&resp->body, "too many uploads from %s: retry in %u s\n",
+			           req->remote ? req->remote : "?", wait);
+			return;
+		}
 	}
 	if (strcmp(req->method, "POST") != 0) {
 		resp->status = 405;

@@ -4,8 +4,9 @@
  *
  * Answers: 200 after the report is durably stored (or was already stored), 400 with a
  * one-line reason when the body is not a report, 404 for other paths, 405 for other
- * methods, 503 when the store is unavailable (the reporter retries); 413 over the body
- * cap comes from the server.  The body is sniffed (gzip or JSON) whatever its
+ * methods, 429 with Retry-After when the client is over its rate limit (checked before
+ * anything else on the upload path), 503 when the store is unavailable (the reporter
+ * retries); 413 over the body cap comes from the server.  The body is sniffed (gzip or JSON) whatever its
  * Content-Type says.
  * Threading: called on the httpd thread only; the ingest context belongs to it.
  */
@@ -13,11 +14,13 @@
 #define TLSRPTD_INBOUND_HTTP_UPLOAD_H
 
 #include "inbound/ingest.h"
+#include "inbound/ratelimit.h"
 #include "net/httpd.h"
 
 struct http_upload {
-	struct ingest *in; /* borrowed */
-	const char *path;  /* e.g. "/tlsrpt" (web.upload-path) */
+	struct ingest *in;       /* borrowed */
+	const char *path;        /* e.g. "/tlsrpt" (web.upload-path) */
+	struct ratelimit *limit; /* borrowed; NULL: no rate limit (web.rate-limit = 0) */
 };
 
 /* An httpd_handler_fn; ctx is a struct http_upload. */
