@@ -99,6 +99,7 @@ receiver_start(const struct conf *conf, struct receiver **out, struct err *e)
 		.tls_cert = tls ? buf_cstr(&r->cert) : NULL,
 		.tls_key = tls ? buf_cstr(&r->key) : NULL,
 		.handler = http_upload_handle,
+		.precheck = http_upload_precheck,
 		.ctx = &r->upload,
 	};
 	rc = httpd_start(&o, &r->httpd, e);

@@ -11,6 +11,27 @@
 #include <stdio.h>
 #include <string.h>
 
+bool
+http_upload_precheck(void *ctx, const struct httpd_request *req, struct httpd_response *resp)
+{
+	struct http_upload *u = ctx;
+	unsigned wait;
+	char v[16];
+
+	if (u->limit == NULL || strcmp(req->path, u->path) != 0)
+		return false;
+	wait = ratelimit_take(u->limit, req->remote ? req->remote : "");
+	if (wait == 0)
+		return false;
+	snprintf(v, sizeof(v), "%u", wait);
+	resp->status = 429;
+	resp->content_type = "text/plain";
+	httpd_response_header(resp, "Retry-After", v);
+	buf_printf(&resp->body, "too many uploads from %s: retry in %u s\n",
+	           req->remote ? req->remote : "?", wait);
+	return true;
+}
+
 void
 http_upload_handle(void *ctx, const struct httpd_request *req, struct httpd_response *resp)
 {
@@ -24,20 +45,6 @@ http_upload_handle(void *ctx, const struct httpd_request *req, struct httpd_resp
 		resp->status = 404;
 		buf_append_str(&resp->body, "not found\n");
 		return;
-	}
-	if (u->limit != NULL) {
-		unsigned wait = ratelimit_take(u->limit, req->remote ? req->remote : "");
-
-		if (wait != 0) {
-			char v[16];
-
-			snprintf(v, sizeof(v), "%u", wait);
-			resp->status = 429;
-			httpd_response_header(resp, "Retry-After", v);
-			buf_printf(&resp->body, "too many uploads from %s: retry in %u s\n",
-			           req->remote ? req->remote : "?", wait);
-			return;
-		}
 	}
 	if (strcmp(req->method, "POST") != 0) {
 		resp->status = 405;

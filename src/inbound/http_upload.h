@@ -4,9 +4,9 @@
  *
  * Answers: 200 after the report is durably stored (or was already stored), 400 with a
  * one-line reason when the body is not a report, 404 for other paths, 405 for other
- * methods, 429 with Retry-After when the client is over its rate limit (checked before
- * anything else on the upload path), 503 when the store is unavailable (the reporter
- * retries); 413 over the body cap comes from the server.  The body is sniffed (gzip or JSON) whatever its
+ * methods, 503 when the store is unavailable (the reporter retries); 413 over the body
+ * cap comes from the server.  The precheck answers 429 with Retry-After, before the
+ * body is read, when the client is over its rate limit.  The body is sniffed (gzip or JSON) whatever its
  * Content-Type says.
  * Threading: called on the httpd thread only; the ingest context belongs to it.
  */
@@ -22,6 +22,14 @@ struct http_upload {
 	const char *path;        /* e.g. "/tlsrpt" (web.upload-path) */
 	struct ratelimit *limit; /* borrowed; NULL: no rate limit (web.rate-limit = 0) */
 };
+
+/*
+ * An httpd_precheck_fn; ctx is a struct http_upload.  On the upload path with a limit
+ * set, counts the request against its client (req->remote) and, when over the limit,
+ * fills resp with 429, Retry-After and a one-line reason and returns true.  Install it
+ * as the server's precheck: http_upload_handle() does not rate-limit by itself.
+ */
+bool http_upload_precheck(void *ctx, const struct httpd_request *req, struct httpd_response *resp);
 
 /* An httpd_handler_fn; ctx is a struct http_upload. */
 void http_upload_handle(void *ctx, const struct httpd_request *req, struct httpd_response *resp);

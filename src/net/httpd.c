@@ -3,8 +3,8 @@
  *
  * RFC 9110 status codes 200/400/404/405/413; RFC 8460 section 5.4 (HTTPS report
  * submission: POST of the report body).
- * Threading: libmicrohttpd's single internal polling thread calls the handler; the
- * handler's context is only touched from that thread while the server runs.
+ * Threading: libmicrohttpd's single internal polling thread calls the precheck and the
+ * handler; their context is only touched from that thread while the server runs.
  */
 #include "net/httpd.h"
 
@@ -28,6 +28,7 @@ struct httpd {
 struct conn {
 	struct buf body;
 	bool too_big;
+	bool answered; /* the precheck answered: the body is not read */
 };
 
 static int
@@ -151,6 +152,37 @@ remote_text(struct MHD_Connection *c, char *out, size_t cap)
 		          (socklen_t)cap);
 }
 
+/* Runs the precheck on the headers; answers at once when it says so. */
+static enum MHD_Result
+precheck(struct httpd *h, struct MHD_Connection *c, struct conn *k, const char *url,
+         const char *method)
+{
+	char remote[64];
+	struct httpd_request req = {
+		.method = method,
+		.path = url,
+		.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                            MHD_HTTP_HEADER_CONTENT_TYPE),
+		.remote = remote,
+		.body = { "", 0 },
+		.conn = c,
+	};
+	struct httpd_response resp = { 0 };
+	enum MHD_Result rc = MHD_YES;
+
+	remote_text(c, remote, sizeof(remote));
+	buf_init(&resp.body, h->o.max_response);
+	if (h->o.precheck(h->o.ctx, &req, &resp)) {
+		k->answered = true;
+		rc = reply_with(c, resp.status ? resp.status : 200,
+		                resp.content_type ? resp.content_type : "text/plain",
+		                resp.body.data, resp.body.len, &resp);
+	}
+	response_free_headers(&resp);
+	buf_clear(&resp.body);
+	return rc;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -169,6 +201,13 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		*con_cls = k;
 		if (cl && str_to_u64(span_cstr(cl), &len) == 0 && len > h->o.max_body)
 			k->too_big = true;
+		if (h->o.precheck != NULL)
+			return precheck(h, c, k, url, method);
+		return MHD_YES;
+	}
+	if (k->answered) {
+		/* answered before the body: whatever still comes is dropped */
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {

@@ -11,6 +11,7 @@
 #ifndef TLSRPTD_NET_HTTPD_H
 #define TLSRPTD_NET_HTTPD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,14 @@ int httpd_response_header(struct httpd_response *resp, const char *name, const c
 
 typedef void (*httpd_handler_fn)(void *ctx, const struct httpd_request *req,
                                  struct httpd_response *resp);
+/*
+ * Optional check once the request line and headers are in, before the body is read
+ * (req->body is empty): returns true when it filled resp with the final answer (a 429,
+ * say), and then the body is not read and the handler is not called for the request.
+ * Called on the same thread as the handler.
+ */
+typedef bool (*httpd_precheck_fn)(void *ctx, const struct httpd_request *req,
+                                  struct httpd_response *resp);
 
 struct httpd_opts {
 	const char *listen;        /* "127.0.0.1:8460", "[::1]:8460"; port 0 = any */
@@ -66,7 +75,8 @@ struct httpd_opts {
 	const char *tls_cert;      /* PEM text of the certificate chain; NULL = plain HTTP */
 	const char *tls_key;       /* PEM text of its private key (with tls_cert) */
 	httpd_handler_fn handler;
-	void *ctx;
+	httpd_precheck_fn precheck; /* NULL: none */
+	void *ctx;                  /* passed to handler and precheck */
 };
 
 /* Starts listening.  Returns 0 and *out (stop with httpd_stop), or ERR_INVALID / ERR_IO. */

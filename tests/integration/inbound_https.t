@@ -8,7 +8,7 @@
 # with a message naming the problem.
 # Rate limit (web.rate-limit = 1 per minute, burst 5): 12 quick POSTs from 127.0.0.1
 # give exactly 5 answers from the endpoint (400, empty body) and 7 x 429 with
-# Retry-After 55..60; another client address (127.0.0.2) is not limited; with
+# Retry-After 55..60; a 5 MiB body over the limit gets 429 without being read; another client address (127.0.0.2) is not limited; with
 # web.rate-limit = 0 nothing is limited.
 import json
 import os
@@ -150,6 +150,11 @@ ok(len(retry) == 7 and all(55 <= v <= 60 for v in retry) and time.monotonic() - 
 body = open(path("body")).read()
 ok(re.fullmatch(r"too many uploads from 127\.0\.0\.1: retry in (5[5-9]|60) s\n", body),
    "429 body names the client and the wait", "got %r" % body)
+with open(path("big"), "wb") as f:
+    f.write(b"\0" * (5 << 20))
+r = run("curl", "-sS", "-o", path("body"), "-w", "%{http_code}", "--data-binary",
+        "@" + path("big"), "http://127.0.0.1:%d/tlsrpt" % port)
+check("over the limit, a 5 MiB body is answered 429 before it is read", r.stdout, "429")
 codes, retry = post_many(port, 3, "127.0.0.2")
 check("another client address is not limited", codes, ["400", "400", "400"])
 stop(d)

@@ -203,7 +203,7 @@ test_long_keys(void **state)
 	ratelimit_free(rl);
 }
 
-/* The endpoint answers 429 with Retry-After before looking at method or body. */
+/* The endpoint's precheck answers 429 with Retry-After; the handler never counts. */
 static void
 test_upload_429(void **state)
 {
@@ -221,11 +221,13 @@ test_upload_429(void **state)
 		struct httpd_response resp = { 0 };
 
 		buf_init(&resp.body, 4096);
-		http_upload_handle(&u, &req, &resp);
 		if (i == 0) {
-			assert_int_equal(resp.status, 400); /* empty body: no store touched */
+			assert_false(http_upload_precheck(&u, &req, &resp));
 			assert_int_equal(resp.n_headers, 0);
+			http_upload_handle(&u, &req, &resp);
+			assert_int_equal(resp.status, 400); /* empty body: no store touched */
 		} else {
+			assert_true(http_upload_precheck(&u, &req, &resp));
 			assert_int_equal(resp.status, 429);
 			assert_int_equal(resp.n_headers, 1);
 			assert_string_equal(resp.hname[0], "Retry-After");
@@ -240,12 +242,16 @@ test_upload_429(void **state)
 		buf_clear(&resp.body);
 		clock_advance(&clk, 1);
 	}
-	/* other paths are not counted */
-	req.path = "/other";
+	/* the handler itself does not count: over the limit, it still answers */
 	struct httpd_response resp = { 0 };
 	buf_init(&resp.body, 4096);
 	http_upload_handle(&u, &req, &resp);
-	assert_int_equal(resp.status, 404);
+	assert_int_equal(resp.status, 400);
+	buf_clear(&resp.body);
+	/* other paths are not counted */
+	req.path = "/other";
+	buf_init(&resp.body, 4096);
+	assert_false(http_upload_precheck(&u, &req, &resp));
 	buf_clear(&resp.body);
 	ratelimit_free(rl);
 }
