@@ -314,7 +314,7 @@ const struct conf_key conf_keys[] = {
 	/* inbound: upload rate limit, unsigned report mail (issue 8) */
 	{ "web.rate-limit", CONF_INTEGER, "600", 0, 10000000, NULL, NULL, NULL, 0,
 	  "report uploads per minute and client address, then 429 (0: no limit)" },
-	{ "web.rate-limit-burst", CONF_INTEGER, "60", 1, 10000000, NULL, NULL, NULL, 0,
+	{ "web.rate-limit-burst", CONF_INTEGER, "600", 1, 10000000, NULL, NULL, NULL, 0,
 	  "uploads a client may make at once before web.rate-limit applies" },
 	{ "report.analysis.accept-unsigned", CONF_BOOL, "false", 0, 0, NULL, NULL, NULL, 0,
 	  "count report mail without a DKIM signature as verified (archive imports)" },
