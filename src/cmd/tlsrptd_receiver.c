@@ -2,8 +2,10 @@
  * tlsrptd_receiver.c - wiring of the daemon's report receiver (see tlsrptd_roles.h): the
  * HTTP upload endpoint of RFC 8460 section 5.4 with its own store connection, HTTPS
  * when web.tls-cert / web.tls-key are set, and the per-client rate limit of
- * web.rate-limit / web.rate-limit-burst (429).
- * Threading: the endpoint runs on the httpd thread; start/stop from main.
+ * web.rate-limit / web.rate-limit-burst (429).  With SQLite, uploads that arrive
+ * together are stored in one transaction (httpd group commit) and answered after it.
+ * Threading: the precheck runs on the httpd thread, the handler and the store
+ * transaction on httpd's worker thread; start/stop from main.
  */
 #include "cmd/tlsrptd_roles.h"
 
@@ -42,6 +44,34 @@ read_pem(const struct conf *conf, const char *key, struct buf *out, struct err *
 	if (strstr(buf_cstr(out), "-----BEGIN ") == NULL)
 		return err_set(e, ERR_INVALID, "%s %s: not a PEM file (no -----BEGIN line)", key,
 		               path);
+	return 0;
+}
+
+/* Group commit of the uploads that arrive together: one store transaction each. */
+static int
+batch_begin(void *ctx)
+{
+	struct http_upload *u = ctx;
+	struct err e = { 0 };
+
+	if (u->in->store->ops->begin(u->in->store, &e) != 0) {
+		log_error("report upload: store transaction: %s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+batch_end(void *ctx)
+{
+	struct http_upload *u = ctx;
+	struct err e = { 0 };
+
+	if (u->in->store->ops->commit(u->in->store, &e) != 0) {
+		log_error("report upload: store commit: %s", e.msg);
+		u->in->store->ops->rollback(u->in->store);
+		return -1;
+	}
 	return 0;
 }
 
@@ -102,6 +132,12 @@ receiver_start(const struct conf *conf, struct receiver **out, struct err *e)
 		.precheck = http_upload_precheck,
 		.ctx = &r->upload,
 	};
+	/* SQLite: uploads that arrive together share one transaction (its begin() nests);
+	   each is answered only after that transaction is committed */
+	if (strcmp(conf_enum(conf, "store.backend"), "sqlite") == 0) {
+		o.batch_begin = batch_begin;
+		o.batch_end = batch_end;
+	}
 	rc = httpd_start(&o, &r->httpd, e);
 	if (rc != 0) {
 		receiver_free(r);

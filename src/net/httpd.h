@@ -2,8 +2,9 @@
  * httpd.h - a small HTTP/1.1 server on libmicrohttpd for bodies that are read whole
  * (report uploads): caps on body size, connections per IP and time per request.
  *
- * The server runs one internal polling thread; the handler is called on that thread,
- * one request at a time, with the whole body in memory.  Bodies over max_body are
+ * The server runs one internal polling thread; the handler is called on that thread
+ * (or, with group commit, on one worker thread), one request at a time, with the whole
+ * body in memory.  Bodies over max_body are
  * answered 413 by the server itself (from Content-Length before reading, or as soon as
  * the cap is passed), without calling the handler.  TLS is optional (tls_cert/tls_key,
  * PEM text); the usual deployment is behind a reverse proxy on loopback.
@@ -76,7 +77,19 @@ struct httpd_opts {
 	const char *tls_key;       /* PEM text of its private key (with tls_cert) */
 	httpd_handler_fn handler;
 	httpd_precheck_fn precheck; /* NULL: none */
-	void *ctx;                  /* passed to handler and precheck */
+	void *ctx;                  /* passed to handler, precheck and the batch calls */
+	/*
+	 * Optional group commit.  When batch_begin is set, requests whose body is complete
+	 * wait on a worker thread, which handles up to batch_max of them (0 = 64) at a
+	 * time: batch_begin(ctx), the handler for each, batch_end(ctx), and only then are
+	 * their answers sent.  When batch_begin or batch_end returns non-zero, every 2xx
+	 * answer of the group is replaced by 503 (the handler's work did not last).  The
+	 * handler then runs on that worker thread (one request at a time); the precheck
+	 * stays on the server's thread.
+	 */
+	int (*batch_begin)(void *ctx);
+	int (*batch_end)(void *ctx);
+	unsigned batch_max;
 };
 
 /* Starts listening.  Returns 0 and *out (stop with httpd_stop), or ERR_INVALID / ERR_IO. */
