@@ -4,7 +4,8 @@
  * RFC 8460 section 5.4 (HTTPS submission; media types application/tlsrpt+gzip and
  * application/tlsrpt+json, sniffed here) and section 6 (receivers); RFC 6585 section 4
  * (429 Too Many Requests with Retry-After, per client address: inbound/ratelimit.h).
- * Threading: httpd thread only.
+ * Threading: the handler on one thread at a time (httpd's, or its group-commit worker),
+ * the precheck on httpd's thread; they share nothing but the read-only path.
  */
 #include "inbound/http_upload.h"
 

@@ -8,7 +8,9 @@
  * cap comes from the server.  The precheck answers 429 with Retry-After, before the
  * body is read, when the client is over its rate limit.  The body is sniffed (gzip or JSON) whatever its
  * Content-Type says.
- * Threading: called on the httpd thread only; the ingest context belongs to it.
+ * Threading: the handler runs on one thread at a time (httpd's thread, or its group-commit
+ * worker), which owns the ingest context; the precheck runs on httpd's thread and alone
+ * touches the rate limiter.
  */
 #ifndef TLSRPTD_INBOUND_HTTP_UPLOAD_H
 #define TLSRPTD_INBOUND_HTTP_UPLOAD_H
