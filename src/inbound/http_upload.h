@@ -6,8 +6,8 @@
  * one-line reason when the body is not a report, 404 for other paths, 405 for other
  * methods, 503 when the store is unavailable (the reporter retries); 413 over the body
  * cap comes from the server.  The precheck answers 429 with Retry-After, before the
- * body is read, when the client is over its rate limit.  The body is sniffed (gzip or JSON) whatever its
- * Content-Type says.
+ * body is read, when the client is over its rate limit.  The body is sniffed (gzip or
+ * JSON) whatever its Content-Type says.
  * Threading: the handler runs on one thread at a time (httpd's thread, or its group-commit
  * worker), which owns the ingest context; the precheck runs on httpd's thread and alone
  * touches the rate limiter.
