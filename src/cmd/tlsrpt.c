@@ -22,6 +22,7 @@ const struct tlsrpt_cmd tlsrpt_cmds[] = {
 	{ "deliver", "deliver the due reports of the outbox once", cmd_deliver },
 	{ "ingest", "store received TLS reports (mail, Maildir, mbox, files)", cmd_ingest },
 	{ "received", "list, show and summarise received TLS reports", cmd_received },
+	{ "fetch", "fetch report mail from an IMAP mailbox and store the reports", cmd_fetch },
 	{ "dkim", "generate a DKIM key for report mail (keygen)", cmd_dkim },
 	{ "dns", "check the TLSRPT record and DKIM keys in the DNS (check)", cmd_dns },
 	{ "alerts", "evaluate alert rules, or send a test alert (check, test, run)", cmd_alerts },

@@ -42,6 +42,8 @@ int cmd_deliver(int argc, char **argv);
 /* `tlsrpt ingest` and `tlsrpt received` (issue 8). */
 int cmd_ingest(int argc, char **argv);
 int cmd_received(int argc, char **argv);
+/* `tlsrpt fetch --imap URL` (tlsrpt_fetch.c). */
+int cmd_fetch(int argc, char **argv);
 /* `tlsrpt dkim keygen` (tlsrpt_dkim.c), `tlsrpt dns check` (tlsrpt_dns.c). */
 int cmd_dkim(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
@@ -75,5 +77,14 @@ int cli_load_dns_file(const char *cmd, struct dns *dns, const char *path);
  * "tlsrpt: CMD: OPTION: expected Unix seconds, got ARG" and returns -1.
  */
 int cli_parse_unix_time(const char *cmd, const char *option, const char *arg, int64_t *out);
+
+struct orgdomain_psl;
+
+/*
+ * The Public Suffix List at ORGDOMAIN_PSL_PATH for DKIM alignment, or NULL when it is
+ * not installed or unreadable (alignment then uses the last two labels).  Free with
+ * orgdomain_psl_free().
+ */
+struct orgdomain_psl *cli_load_psl(void);
 
 #endif

@@ -329,21 +329,6 @@ serve(struct run *r, const char *listen, const char *upload_path, size_t max_bod
 	return 0;
 }
 
-static struct orgdomain_psl *
-load_psl(void)
-{
-	struct orgdomain_psl *psl = NULL;
-	struct buf b;
-	struct err e = { 0 };
-
-	buf_init(&b, 1 << 24);
-	if (file_read(ORGDOMAIN_PSL_PATH, &b, &e) == 0 &&
-	    orgdomain_psl_parse(buf_span(&b), &psl, &e) != 0)
-		psl = NULL;
-	buf_clear(&b);
-	return psl;
-}
-
 int
 cmd_ingest(int argc, char **argv)
 {
@@ -429,6 +414,9 @@ cmd_ingest(int argc, char **argv)
 		if (cli_load_conf(config ? config : DEFAULT_CONFIG, &conf) != 0)
 			return EX_TEMPFAIL;
 		retention = conf_duration_ms(conf, "report.analysis.store") / 1000;
+		/* --accept-unsigned turns it on for one run; the key for every run */
+		if (conf_bool(conf, "report.analysis.accept-unsigned"))
+			r.in.accept_unsigned = true;
 		if (upload_path == NULL)
 			upload_path = owned_path = xstrdup(conf_str(conf, "web.upload-path"));
 		if (max_body == 0)
@@ -454,7 +442,7 @@ cmd_ingest(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	r.in.store = s;
-	r.in.psl = load_psl();
+	r.in.psl = cli_load_psl();
 	if (listen) {
 		r.status = serve(&r, listen, upload_path ? upload_path : "/tlsrpt",
 		                 max_body ? (size_t)max_body : (size_t)10 * 1024 * 1024);

@@ -6,6 +6,12 @@
  *                                     "FILE: rejected: <reason>"; exit 1 if any rejected
  *   tlsrpt report show [--json] FILE  readable summary, or the normalised report JSON
  *
+ * A FILE that is an e-mail message (name ending in .eml, or a header line first) is
+ * parsed as MIME and every report part is located (mail/mime.h, as `tlsrpt ingest`
+ * does): validate prints one line per part, "FILE: part N (type, filename): accepted"
+ * or "...: rejected: <reason>", or "FILE: rejected: <reason>" when the message holds no
+ * report; show shows the first report part.  DKIM is not checked here.
+ *
  * Argument parsing and wiring only; the work is in src/report/.  Single-threaded.
  */
 #include <errno.h>
@@ -15,6 +21,7 @@
 #include <string.h>
 
 #include "cmd/tlsrpt.h"
+#include "mail/mime.h"
 #include "report/gzip.h"
 #include "report/report.h"
 #include "util/file.h"
@@ -27,7 +34,8 @@ usage(FILE *out)
 {
 	fprintf(out, "usage: tlsrpt report validate FILE...\n"
 	             "       tlsrpt report show [--json] FILE\n\n"
-	             "FILE is an RFC 8460 report as JSON or gzip-compressed JSON.\n");
+	             "FILE is an RFC 8460 report as JSON or gzip-compressed JSON, or an e-mail\n"
+	             "message (.eml) whose report parts are located and checked.\n");
 }
 
 /* "Name:" at the very start: an e-mail message rather than JSON. */
@@ -44,34 +52,104 @@ looks_like_mail(const char *path, struct span s)
 	return i > 0 && i < s.len && s.p[i] == ':';
 }
 
-/* Loads and parses one report file.  Returns 0 with *out, or an error in e. */
+/* Reads one report from decoded bytes (gzip or JSON).  Returns 0 with *out, or e. */
 static int
-load_report(const char *path, struct report **out, struct err *e)
+read_report(struct span s, struct report **out, struct err *e)
 {
-	struct buf raw, json;
+	struct buf json;
 	int rc;
 
-	*out = NULL;
-	buf_init(&raw, MAX_FILE);
 	buf_init(&json, GZIP_DEFAULT_MAX_OUT);
-	rc = file_read(path, &raw, e);
-	if (rc != 0)
-		goto out;
-	struct span s = buf_span(&raw);
 	if (gzip_is_gzip(s)) {
 		rc = gzip_decompress(s, GZIP_DEFAULT_MAX_OUT, &json, e);
 		if (rc != 0)
 			goto out;
 		s = buf_span(&json);
-	} else if (looks_like_mail(path, s)) {
-		rc = err_set(e, ERR_INVALID, "e-mail messages are not supported yet");
-		goto out;
 	}
 	rc = report_read(s, NULL, out, e);
 out:
-	buf_clear(&raw);
 	buf_clear(&json);
 	return rc;
+}
+
+/* The report parts of the message in raw.  Returns 0 with *parts / *n, or e. */
+static int
+mail_parts(struct span raw, struct mime_report **parts, size_t *n, struct err *e)
+{
+	struct mime_msg m;
+	int rc;
+
+	*parts = NULL;
+	*n = 0;
+	rc = mime_parse(&m, raw, NULL, e);
+	if (rc == 0)
+		rc = mime_find_reports(&m, GZIP_DEFAULT_MAX_OUT, parts, n, e);
+	else
+		err_prefix(e, "not an e-mail message");
+	mime_msg_clear(&m);
+	return rc;
+}
+
+/*
+ * Loads one file: *raw holds its bytes; for an e-mail *parts / *n are its report parts
+ * (free with mime_reports_free), for a report file *n is 0.  Returns 0, or e.
+ */
+static int
+load_file(const char *path, struct buf *raw, struct mime_report **parts, size_t *n, struct err *e)
+{
+	int rc;
+
+	*parts = NULL;
+	*n = 0;
+	buf_init(raw, MAX_FILE);
+	rc = file_read(path, raw, e);
+	if (rc != 0)
+		return rc;
+	if (!gzip_is_gzip(buf_span(raw)) && looks_like_mail(path, buf_span(raw)))
+		return mail_parts(buf_span(raw), parts, n, e);
+	return 0;
+}
+
+/* Loads and parses one report file (or the first report part of a message). */
+static int
+load_report(const char *path, struct report **out, struct err *e)
+{
+	struct mime_report *parts;
+	struct buf raw;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	rc = load_file(path, &raw, &parts, &n, e);
+	if (rc == 0)
+		rc = read_report(n ? buf_span(&parts[0].data) : buf_span(&raw), out, e);
+	mime_reports_free(parts, n);
+	buf_clear(&raw);
+	return rc;
+}
+
+/* Prints "<label>: accepted[ (quirks: ...)]" or "<label>: rejected: why"; 0 or 1. */
+static int
+verdict(const char *label, struct span data)
+{
+	struct err e = { 0 };
+	struct report *r = NULL;
+
+	if (read_report(data, &r, &e) != 0) {
+		printf("%s: rejected: %s\n", label, e.msg);
+		return 1;
+	}
+	if (r->quirks) {
+		struct buf q;
+		buf_init(&q, 4096);
+		report_quirks_format(r->quirks, ", ", &q);
+		printf("%s: accepted (quirks: %s)\n", label, buf_cstr(&q));
+		buf_clear(&q);
+	} else {
+		printf("%s: accepted\n", label);
+	}
+	report_free(r);
+	return 0;
 }
 
 static int
@@ -85,22 +163,29 @@ cmd_validate(int argc, char **argv)
 	}
 	for (int i = 0; i < argc; i++) {
 		struct err e = { 0 };
-		struct report *r = NULL;
-		if (load_report(argv[i], &r, &e) != 0) {
+		struct mime_report *parts;
+		struct buf raw;
+		size_t n;
+
+		if (load_file(argv[i], &raw, &parts, &n, &e) != 0) {
 			printf("%s: rejected: %s\n", argv[i], e.msg);
 			status = 1;
-			continue;
+		} else if (n == 0) {
+			status |= verdict(argv[i], buf_span(&raw));
 		}
-		if (r->quirks) {
-			struct buf q;
-			buf_init(&q, 4096);
-			report_quirks_format(r->quirks, ", ", &q);
-			printf("%s: accepted (quirks: %s)\n", argv[i], buf_cstr(&q));
-			buf_clear(&q);
-		} else {
-			printf("%s: accepted\n", argv[i]);
+		for (size_t k = 0; k < n; k++) {
+			struct buf label;
+
+			buf_init(&label, 8192);
+			buf_printf(&label, "%s: part %zu (%s", argv[i], k + 1, parts[k].type);
+			if (parts[k].filename[0])
+				buf_printf(&label, ", %s", parts[k].filename);
+			buf_putc(&label, ')');
+			status |= verdict(buf_cstr(&label), buf_span(&parts[k].data));
+			buf_clear(&label);
 		}
-		report_free(r);
+		mime_reports_free(parts, n);
+		buf_clear(&raw);
 	}
 	return status;
 }

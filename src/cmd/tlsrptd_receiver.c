@@ -1,18 +1,25 @@
 /*
  * tlsrptd_receiver.c - wiring of the daemon's report receiver (see tlsrptd_roles.h): the
- * HTTP upload endpoint of RFC 8460 section 5.4 with its own store connection, and
- * GET /metrics (Prometheus text, util/metrics.h) until the web router takes it over.
- * Threading: the endpoint runs on the httpd thread; start/stop from main.
+ * HTTP upload endpoint of RFC 8460 section 5.4 with its own store connection, HTTPS
+ * when web.tls-cert / web.tls-key are set, the per-client rate limit of
+ * web.rate-limit / web.rate-limit-burst (429), and GET /metrics (Prometheus text,
+ * util/metrics.h).  With SQLite, uploads that arrive together are stored in one
+ * transaction (httpd group commit) and answered after it.
+ * Threading: the precheck runs on the httpd thread, the handler and the store
+ * transaction on httpd's worker thread; start/stop from main.
  */
 #include "cmd/tlsrptd_roles.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "inbound/http_upload.h"
 #include "inbound/ingest.h"
 #include "net/httpd.h"
+#include "inbound/ratelimit.h"
 #include "store/store.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/xalloc.h"
@@ -21,19 +28,79 @@ struct receiver {
 	struct store *store;
 	struct ingest in;
 	struct http_upload upload;
+	struct ratelimit *limit;
+	struct buf cert, key; /* PEM text: libmicrohttpd may keep pointers to it */
 	struct httpd *httpd;
 	const char *token; /* web.token: required as a bearer token for /metrics when set */
 };
+
+enum { MAX_PEM = 1024 * 1024 };
+
+/* Reads a PEM file of key into out (NUL-terminated through buf_cstr()). */
+static int
+read_pem(const struct conf *conf, const char *key, struct buf *out, struct err *e)
+{
+	const char *path = conf_str(conf, key);
+	int rc = file_read(path, out, e);
+
+	if (rc != 0)
+		return err_prefix(e, "%s %s", key, path);
+	if (strstr(buf_cstr(out), "-----BEGIN ") == NULL)
+		return err_set(e, ERR_INVALID, "%s %s: not a PEM file (no -----BEGIN line)", key,
+		               path);
+	return 0;
+}
+
+/* Group commit of the uploads that arrive together: one store transaction each. */
+static int
+batch_begin(void *ctx)
+{
+	struct http_upload *u = ctx;
+	struct err e = { 0 };
+
+	if (u->in->store->ops->begin(u->in->store, &e) != 0) {
+		log_error("report upload: store transaction: %s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+batch_end(void *ctx)
+{
+	struct http_upload *u = ctx;
+	struct err e = { 0 };
+
+	if (u->in->store->ops->commit(u->in->store, &e) != 0) {
+		log_error("report upload: store commit: %s", e.msg);
+		u->in->store->ops->rollback(u->in->store);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+receiver_free(struct receiver *r)
+{
+	store_close(r->store);
+	ratelimit_free(r->limit);
+	buf_clear(&r->cert);
+	if (r->key.data != NULL)
+		explicit_bzero(r->key.data, r->key.len);
+	buf_clear(&r->key);
+	free(r);
+}
 
 /* GET /metrics, else the upload endpoint. */
 static void
 receiver_handle(void *ctx, const struct httpd_request *req, struct httpd_response *resp)
 {
-	struct receiver *r = ctx;
+	/* ctx is &r->upload (the upload handler, precheck and batch calls share it) */
+	struct receiver *r = (struct receiver *)((char *)ctx - offsetof(struct receiver, upload));
 	struct err e = { 0 };
 
 	if (strcmp(req->path, "/metrics") != 0) {
-		http_upload_handle(&r->upload, req, resp);
+		http_upload_handle(ctx, req, resp);
 		return;
 	}
 	if (strcmp(req->method, "GET") != 0) {
@@ -65,44 +132,65 @@ int
 receiver_start(const struct conf *conf, struct receiver **out, struct err *e)
 {
 	const char *listen = conf_str(conf, "web.listen");
+	bool tls = conf_str(conf, "web.tls-cert") != NULL;
 	struct receiver *r;
 	int rc;
 
 	*out = NULL;
 	if (listen == NULL || *listen == '\0')
 		return 0;
-	if (conf_str(conf, "web.tls-cert") != NULL)
-		return err_set(e, ERR_INVALID,
-		               "web.tls-cert: TLS on the endpoint itself is not supported yet; "
-		               "terminate TLS in a reverse proxy and listen on loopback");
 	r = xcalloc(1, sizeof(*r));
+	buf_init(&r->cert, MAX_PEM);
+	buf_init(&r->key, MAX_PEM);
+	if (tls && ((rc = read_pem(conf, "web.tls-cert", &r->cert, e)) != 0 ||
+	            (rc = read_pem(conf, "web.tls-key", &r->key, e)) != 0)) {
+		receiver_free(r);
+		return rc;
+	}
 	rc = store_open_conf(conf, &r->store, e);
-	if (rc == 0 && (rc = store_supports(r->store, STORE_AREA_RECEIVED, e)) != 0)
+	if (rc == 0 && (rc = store_supports(r->store, STORE_AREA_RECEIVED, e)) != 0) {
 		store_close(r->store);
+		r->store = NULL;
+	}
 	if (rc != 0) {
-		free(r);
+		receiver_free(r);
 		return err_prefix(e, "report receiver");
 	}
 	r->in.store = r->store;
 	r->upload.in = &r->in;
 	r->upload.path = conf_str(conf, "web.upload-path");
 	r->token = conf_str(conf, "web.token");
+	if (conf_int(conf, "web.rate-limit") > 0) {
+		r->limit = ratelimit_new((unsigned)conf_int(conf, "web.rate-limit"),
+		                         (unsigned)conf_int(conf, "web.rate-limit-burst"), 0, NULL);
+		r->upload.limit = r->limit;
+	}
 	struct httpd_opts o = {
 		.listen = listen,
 		.max_body = conf_size(conf, "web.max-body"),
+		.tls_cert = tls ? buf_cstr(&r->cert) : NULL,
+		.tls_key = tls ? buf_cstr(&r->key) : NULL,
 		.max_response = (size_t)8 << 20, /* /metrics with capped label sets */
 		.handler = receiver_handle,
-		.ctx = r,
+		.precheck = http_upload_precheck,
+		.ctx = &r->upload,
 	};
+	/* SQLite: uploads that arrive together share one transaction (its begin() nests);
+	   each is answered only after that transaction is committed */
+	if (strcmp(conf_enum(conf, "store.backend"), "sqlite") == 0) {
+		o.batch_begin = batch_begin;
+		o.batch_end = batch_end;
+	}
 	rc = httpd_start(&o, &r->httpd, e);
 	if (rc != 0) {
-		store_close(r->store);
-		free(r);
+		receiver_free(r);
 		return err_prefix(e, "web.listen %s", listen);
 	}
 	/* port 0 picks a free port: say which */
-	log_info("report upload endpoint listening=%s port=%u path=%s", listen,
-	         (unsigned)httpd_port(r->httpd), r->upload.path);
+	log_info("report upload endpoint listening=%s port=%u path=%s tls=%s "
+	         "rate_limit=%lld/min",
+	         listen, (unsigned)httpd_port(r->httpd), r->upload.path, tls ? "yes" : "no",
+	         (long long)conf_int(conf, "web.rate-limit"));
 	*out = r;
 	return 0;
 }
@@ -113,6 +201,5 @@ receiver_stop(struct receiver *r)
 	if (r == NULL)
 		return;
 	httpd_stop(r->httpd);
-	store_close(r->store);
-	free(r);
+	receiver_free(r);
 }

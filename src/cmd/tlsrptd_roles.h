@@ -12,7 +12,7 @@ struct receiver;
 /*
  * Starts the report receiver: the RFC 8460 HTTP upload endpoint (POST web.upload-path)
  * on web.listen, storing through its own store connection.  *out is NULL (and 0 is
- * returned) when web.listen is empty.  Errors (address in use, TLS asked for) are
+ * returned) when web.listen is empty.  Errors (address in use, unusable TLS files) are
  * returned with a message.
  */
 int receiver_start(const struct conf *conf, struct receiver **out, struct err *e);

@@ -364,6 +364,13 @@ const struct conf_key conf_keys[] = {
 	  "URL path of the RFC 8460 report upload" },
 	{ "web.max-body", CONF_SIZE, "10mb", 1 * KB, 1 * GB, NULL, NULL, NULL, 0,
 	  "largest accepted request body" },
+	/* inbound: upload rate limit, unsigned report mail (issue 8) */
+	{ "web.rate-limit", CONF_INTEGER, "600", 0, 10000000, NULL, NULL, NULL, 0,
+	  "report uploads per minute and client address, then 429 (0: no limit)" },
+	{ "web.rate-limit-burst", CONF_INTEGER, "600", 1, 10000000, NULL, NULL, NULL, 0,
+	  "uploads a client may make at once before web.rate-limit applies" },
+	{ "report.analysis.accept-unsigned", CONF_BOOL, "false", 0, 0, NULL, NULL, NULL, 0,
+	  "count report mail without a DKIM signature as verified (archive imports)" },
 
 	/* delivery */
 	{ "delivery.mode", CONF_ENUM, "relay", 0, 0, "relay|direct", NULL, NULL, 0,

@@ -3,14 +3,19 @@
  *
  * RFC 9110 status codes 200/400/404/405/413; RFC 8460 section 5.4 (HTTPS report
  * submission: POST of the report body).
- * Threading: libmicrohttpd's single internal polling thread calls the handler; the
- * handler's context is only touched from that thread while the server runs.
+ * Threading: libmicrohttpd's single internal polling thread calls the precheck and the
+ * handler; their context is only touched from that thread while the server runs.  With
+ * group commit (opts.batch_begin), complete requests are suspended and queued (mutex
+ * and condition variable) for one worker thread, which calls batch_begin, the handler
+ * for each, batch_end, stores each answer in its connection and resumes it; the server
+ * thread then sends the answer.  The handler and batch calls run on the worker only.
  */
 #include "net/httpd.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +25,34 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
+struct conn;
+
+/* A request waiting for the group-commit worker. */
+struct job {
+	struct job *next;
+	struct MHD_Connection *c;
+	struct conn *k;
+	char *method, *url;
+};
+
 struct httpd {
 	struct MHD_Daemon *d;
 	struct httpd_opts o;
 	uint16_t port;
+	/* group commit (o.batch_begin set): jobs from the server thread to the worker */
+	bool batching, worker_started, stopping;
+	pthread_t worker;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *head, **tail;
 };
 
 struct conn {
 	struct buf body;
 	bool too_big;
+	bool answered; /* the precheck answered: the body is not read */
+	bool done;     /* group commit: resp holds the answer to send */
+	struct httpd_response resp;
 };
 
 static int
@@ -124,6 +148,7 @@ reply_with(struct MHD_Connection *c, int status, const char *type, const void *p
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	for (size_t i = 0; extra != NULL && i < extra->n_headers; i++)
 		MHD_add_response_header(r, extra->hname[i], extra->hvalue[i]);
+	httpd_metrics_count(status); /* every answer goes out here */
 	rc = MHD_queue_response(c, (unsigned)status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -152,6 +177,177 @@ remote_text(struct MHD_Connection *c, char *out, size_t cap)
 		          (socklen_t)cap);
 }
 
+/* Runs the precheck on the headers; answers at once when it says so. */
+static enum MHD_Result
+precheck(struct httpd *h, struct MHD_Connection *c, struct conn *k, const char *url,
+         const char *method)
+{
+	char remote[64];
+	struct httpd_request req = {
+		.method = method,
+		.path = url,
+		.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                            MHD_HTTP_HEADER_CONTENT_TYPE),
+		.remote = remote,
+		.body = { "", 0 },
+		.conn = c,
+	};
+	struct httpd_response resp = { 0 };
+	enum MHD_Result rc = MHD_YES;
+
+	remote_text(c, remote, sizeof(remote));
+	buf_init(&resp.body, h->o.max_response);
+	if (h->o.precheck(h->o.ctx, &req, &resp)) {
+		k->answered = true;
+		rc = reply_with(c, resp.status ? resp.status : 200,
+		                resp.content_type ? resp.content_type : "text/plain",
+		                resp.body.data, resp.body.len, &resp);
+	}
+	response_free_headers(&resp);
+	buf_clear(&resp.body);
+	return rc;
+}
+
+/* Runs the handler for the complete request of c into resp (initialised by the caller). */
+static void
+handle(struct httpd *h, struct MHD_Connection *c, struct conn *k, const char *url,
+       const char *method, struct httpd_response *resp)
+{
+	char remote[64];
+	struct httpd_request req = {
+		.method = method,
+		.path = url,
+		.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                            MHD_HTTP_HEADER_CONTENT_TYPE),
+		.remote = remote,
+		.body = buf_span(&k->body),
+		.conn = c,
+	};
+
+	remote_text(c, remote, sizeof(remote));
+	h->o.handler(h->o.ctx, &req, resp);
+}
+
+/*
+ * Group commit, server side: a complete request is suspended and queued for the
+ * worker; when the worker resumes it, its answer is in k->resp and is sent here.
+ */
+static enum MHD_Result
+batch_request(struct httpd *h, struct MHD_Connection *c, struct conn *k, const char *url,
+              const char *method)
+{
+	struct job *j;
+
+	if (k->done) {
+		enum MHD_Result rc =
+		        reply_with(c, k->resp.status ? k->resp.status : 200,
+		                   k->resp.content_type ? k->resp.content_type : "text/plain",
+		                   k->resp.body.data, k->resp.body.len, &k->resp);
+
+		response_free_headers(&k->resp);
+		buf_clear(&k->resp.body);
+		k->done = false;
+		return rc;
+	}
+	pthread_mutex_lock(&h->mu);
+	if (h->stopping) {
+		static const char msg[] = "shutting down, try again later\n";
+
+		pthread_mutex_unlock(&h->mu);
+		return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", msg, sizeof(msg) - 1);
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->c = c;
+	j->k = k;
+	j->method = xstrdup(method);
+	j->url = xstrdup(url);
+	MHD_suspend_connection(c);
+	*h->tail = j;
+	h->tail = &j->next;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	return MHD_YES;
+}
+
+static void
+job_free(struct job *j)
+{
+	free(j->method);
+	free(j->url);
+	free(j);
+}
+
+/* The group-commit worker: takes the queued requests, up to batch_max at a time. */
+static void *
+batch_worker(void *arg)
+{
+	struct httpd *h = arg;
+	unsigned max = h->o.batch_max ? h->o.batch_max : 64;
+
+	for (;;) {
+		struct job *batch = NULL, **bt = &batch;
+		unsigned n = 0;
+		bool ok;
+
+		pthread_mutex_lock(&h->mu);
+		while (h->head == NULL && !h->stopping)
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->head == NULL) {
+			pthread_mutex_unlock(&h->mu);
+			break;
+		}
+		while (h->head != NULL && n < max) {
+			struct job *j = h->head;
+
+			h->head = j->next;
+			j->next = NULL;
+			*bt = j;
+			bt = &j->next;
+			n++;
+		}
+		if (h->head == NULL)
+			h->tail = &h->head;
+		pthread_mutex_unlock(&h->mu);
+
+		ok = h->o.batch_begin(h->o.ctx) == 0;
+		for (struct job *j = batch; j != NULL; j = j->next) {
+			struct httpd_response *r = &j->k->resp;
+
+			memset(r, 0, sizeof(*r));
+			buf_init(&r->body, h->o.max_response);
+			if (ok) {
+				handle(h, j->c, j->k, j->url, j->method, r);
+			} else {
+				r->status = 503;
+				buf_append_str(&r->body, "store unavailable, try again later\n");
+			}
+		}
+		if (ok && h->o.batch_end(h->o.ctx) != 0) {
+			for (struct job *j = batch; j != NULL; j = j->next) {
+				struct httpd_response *r = &j->k->resp;
+
+				if (r->status == 0 || (r->status >= 200 && r->status <= 299)) {
+					response_free_headers(r);
+					buf_reset(&r->body);
+					r->status = 503;
+					r->content_type = "text/plain";
+					buf_append_str(&r->body,
+					               "store unavailable, try again later\n");
+				}
+			}
+		}
+		while (batch != NULL) {
+			struct job *j = batch;
+
+			batch = j->next;
+			j->k->done = true;
+			MHD_resume_connection(j->c);
+			job_free(j);
+		}
+	}
+	return NULL;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -170,6 +366,13 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		*con_cls = k;
 		if (cl && str_to_u64(span_cstr(cl), &len) == 0 && len > h->o.max_body)
 			k->too_big = true;
+		if (h->o.precheck != NULL)
+			return precheck(h, c, k, url, method);
+		return MHD_YES;
+	}
+	if (k->answered) {
+		/* answered before the body: whatever still comes is dropped */
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -183,26 +386,15 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		int n = snprintf(msg, sizeof(msg), "body exceeds the limit of %zu bytes\n",
 		                 h->o.max_body);
 
-		httpd_metrics_count(MHD_HTTP_CONTENT_TOO_LARGE);
 		return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "text/plain", msg, (size_t)n);
 	}
-	char remote[64];
-	struct httpd_request req = {
-		.method = method,
-		.path = url,
-		.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		                                            MHD_HTTP_HEADER_CONTENT_TYPE),
-		.remote = remote,
-		.body = buf_span(&k->body),
-		.conn = c,
-	};
+	if (h->batching)
+		return batch_request(h, c, k, url, method);
 	struct httpd_response resp = { 0 };
 	enum MHD_Result rc;
 
-	remote_text(c, remote, sizeof(remote));
 	buf_init(&resp.body, h->o.max_response);
-	h->o.handler(h->o.ctx, &req, &resp);
-	httpd_metrics_count(resp.status ? resp.status : 200);
+	handle(h, c, k, url, method, &resp);
 	rc = reply_with(c, resp.status ? resp.status : 200,
 	                resp.content_type ? resp.content_type : "text/plain", resp.body.data,
 	                resp.body.len, &resp);
@@ -221,10 +413,22 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)c;
 	(void)toe;
 	if (k) {
+		if (k->done) {
+			response_free_headers(&k->resp);
+			buf_clear(&k->resp.body);
+		}
 		buf_clear(&k->body);
 		free(k);
 		*con_cls = NULL;
 	}
+}
+
+static void
+httpd_free(struct httpd *h)
+{
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	free(h);
 }
 
 int
@@ -255,13 +459,24 @@ httpd_start(const struct httpd_opts *o, struct httpd **out, struct err *e)
 		h->o.max_response = (size_t)64 * 1024;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (o->batch_begin != NULL) {
+		if (o->batch_end == NULL) {
+			free(h);
+			return err_set(e, ERR_INVALID, "httpd: batch_begin needs batch_end");
+		}
+		h->batching = true;
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
+	}
+	h->tail = &h->head;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
 	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
-		free(h);
+		httpd_free(h);
 		return err_set(e, ERR_INVALID, "httpd: TLS needs both a certificate and a key");
 	}
 	if (o->tls_cert != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			free(h);
+			httpd_free(h);
 			return err_set(e, ERR_INVALID,
 			               "httpd: this libmicrohttpd was built without TLS; terminate "
 			               "TLS in a reverse proxy instead");
@@ -283,7 +498,7 @@ httpd_start(const struct httpd_opts *o, struct httpd **out, struct err *e)
 		                        h, MHD_OPTION_END);
 	}
 	if (h->d == NULL) {
-		free(h);
+		httpd_free(h);
 		if (o->tls_cert != NULL)
 			return err_set(e, ERR_IO,
 			               "httpd: cannot listen on %s (or the TLS certificate/key "
@@ -293,6 +508,14 @@ httpd_start(const struct httpd_opts *o, struct httpd **out, struct err *e)
 	}
 	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = di ? di->port : 0;
+	if (h->batching) {
+		if (pthread_create(&h->worker, NULL, batch_worker, h) != 0) {
+			MHD_stop_daemon(h->d);
+			httpd_free(h);
+			return err_set(e, ERR_IO, "httpd: cannot start the worker thread");
+		}
+		h->worker_started = true;
+	}
 	*out = h;
 	return 0;
 }
@@ -308,6 +531,15 @@ httpd_stop(struct httpd *h)
 {
 	if (h == NULL)
 		return;
+	if (h->worker_started) {
+		/* no request is queued from now on; the worker answers what is queued and
+		   resumes those connections, so that none is suspended when the server stops */
+		pthread_mutex_lock(&h->mu);
+		h->stopping = true;
+		pthread_cond_signal(&h->cv);
+		pthread_mutex_unlock(&h->mu);
+		pthread_join(h->worker, NULL);
+	}
 	MHD_stop_daemon(h->d);
-	free(h);
+	httpd_free(h);
 }

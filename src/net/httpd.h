@@ -2,8 +2,9 @@
  * httpd.h - a small HTTP/1.1 server on libmicrohttpd for bodies that are read whole
  * (report uploads): caps on body size, connections per IP and time per request.
  *
- * The server runs one internal polling thread; the handler is called on that thread,
- * one request at a time, with the whole body in memory.  Bodies over max_body are
+ * The server runs one internal polling thread; the handler is called on that thread
+ * (or, with group commit, on one worker thread), one request at a time, with the whole
+ * body in memory.  Bodies over max_body are
  * answered 413 by the server itself (from Content-Length before reading, or as soon as
  * the cap is passed), without calling the handler.  TLS is optional (tls_cert/tls_key,
  * PEM text); the usual deployment is behind a reverse proxy on loopback.
@@ -11,6 +12,7 @@
 #ifndef TLSRPTD_NET_HTTPD_H
 #define TLSRPTD_NET_HTTPD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +57,14 @@ int httpd_response_header(struct httpd_response *resp, const char *name, const c
 
 typedef void (*httpd_handler_fn)(void *ctx, const struct httpd_request *req,
                                  struct httpd_response *resp);
+/*
+ * Optional check once the request line and headers are in, before the body is read
+ * (req->body is empty): returns true when it filled resp with the final answer (a 429,
+ * say), and then the body is not read and the handler is not called for the request.
+ * Called on the same thread as the handler.
+ */
+typedef bool (*httpd_precheck_fn)(void *ctx, const struct httpd_request *req,
+                                  struct httpd_response *resp);
 
 struct httpd_opts {
 	const char *listen;        /* "127.0.0.1:8460", "[::1]:8460"; port 0 = any */
@@ -66,7 +76,20 @@ struct httpd_opts {
 	const char *tls_cert;      /* PEM text of the certificate chain; NULL = plain HTTP */
 	const char *tls_key;       /* PEM text of its private key (with tls_cert) */
 	httpd_handler_fn handler;
-	void *ctx;
+	httpd_precheck_fn precheck; /* NULL: none */
+	void *ctx;                  /* passed to handler, precheck and the batch calls */
+	/*
+	 * Optional group commit.  When batch_begin is set, requests whose body is complete
+	 * wait on a worker thread, which handles up to batch_max of them (0 = 64) at a
+	 * time: batch_begin(ctx), the handler for each, batch_end(ctx), and only then are
+	 * their answers sent.  When batch_begin or batch_end returns non-zero, every 2xx
+	 * answer of the group is replaced by 503 (the handler's work did not last).  The
+	 * handler then runs on that worker thread (one request at a time); the precheck
+	 * stays on the server's thread.
+	 */
+	int (*batch_begin)(void *ctx);
+	int (*batch_end)(void *ctx);
+	unsigned batch_max;
 };
 
 /* Starts listening.  Returns 0 and *out (stop with httpd_stop), or ERR_INVALID / ERR_IO. */

@@ -308,16 +308,47 @@ sq_close(struct store *base)
 	free(s);
 }
 
+/*
+ * Transactions nest (group commit: the upload endpoint wraps several received_add()
+ * calls in one transaction): a begin() inside an open transaction only counts, its
+ * commit() only uncounts, and its rollback() marks the whole transaction failed, so
+ * that the outermost commit() rolls back and reports the failure.
+ */
 static int
 sq_begin(struct store *base, struct err *e)
 {
-	return run((struct store_sqlite *)base, ST_BEGIN, e);
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int rc;
+
+	if (s->tx_depth > 0) {
+		s->tx_depth++;
+		return 0;
+	}
+	rc = run(s, ST_BEGIN, e);
+	if (rc == 0) {
+		s->tx_depth = 1;
+		s->tx_failed = false;
+	}
+	return rc;
 }
 
 static int
 sq_commit(struct store *base, struct err *e)
 {
-	return run((struct store_sqlite *)base, ST_COMMIT, e);
+	struct store_sqlite *s = (struct store_sqlite *)base;
+
+	if (s->tx_depth > 1) {
+		s->tx_depth--;
+		return 0;
+	}
+	s->tx_depth = 0;
+	if (s->tx_failed) {
+		s->tx_failed = false;
+		run(s, ST_ROLLBACK, NULL);
+		return err_set(e, ERR_IO, "%s: transaction rolled back (a part of it failed)",
+		               s->path);
+	}
+	return run(s, ST_COMMIT, e);
 }
 
 static void
@@ -325,6 +356,13 @@ sq_rollback(struct store *base)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 
+	if (s->tx_depth > 1) {
+		s->tx_depth--;
+		s->tx_failed = true;
+		return;
+	}
+	s->tx_depth = 0;
+	s->tx_failed = false;
 	if (!sqlite3_get_autocommit(s->db))
 		run(s, ST_ROLLBACK, NULL);
 }

@@ -12,6 +12,7 @@
 #define TLSRPTD_STORE_SQLITE_INT_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 
 #include "store/store.h"
 #include "util/err.h"
@@ -24,6 +25,8 @@ struct store_sqlite {
 	char *path;
 	sqlite3_stmt *st[16];                   /* store_sqlite.c's own statements */
 	sqlite3_stmt *ext_st[SQLITE_EXT_SLOTS]; /* see sqlite_stmt() */
+	int tx_depth;   /* begin() calls not yet committed: nested ones join the outer one */
+	bool tx_failed; /* a nested part rolled back: the outer commit rolls back instead */
 };
 
 /*

@@ -1,6 +1,7 @@
 #!/bin/sh
 # report_cli.t - `tlsrpt report validate|show`: verdict lines, exit codes, sniffing gzip
-# by content, e-mail messages refused clearly, the readable summary, usage errors.
+# by content, e-mail messages (every report part located and judged), the readable
+# summary, usage errors.
 B=${B:-build}
 SHARED=${SHARED:-../shared}
 T=${TLSRPT_TEST_TMP:-/tmp}/report_cli.$$
@@ -20,7 +21,7 @@ same() { # same NAME FILE <<want
 	if cmp -s "$T/want" "$2"; then ok "$1"; else
 		nok "$1"; diff "$T/want" "$2" | head -10 | sed 's/^/# /'; fi
 }
-echo "1..15"
+echo "1..19"
 
 check "validate: all accepted exits 0" 0 "$B/tlsrpt" report validate \
 	"$C/real/phi-ag_mta-sts-exporter/google.json" "$C/real/domainaware_parsedmarc/mail.ru.json"
@@ -39,9 +40,46 @@ check "validate: any rejected exits 1" 1 "$B/tlsrpt" report validate "$T/report.
 same "validate: rejections name the reason" "$T/out" <<EOF
 $T/report.json: accepted
 $T/not-a-report.json.gz: rejected: not JSON: invalid token (line 1, column 1)
-$T/empty.eml: rejected: e-mail messages are not supported yet
-$T/message.txt: rejected: e-mail messages are not supported yet
+$T/empty.eml: rejected: no TLS report found in message
+$T/message.txt: rejected: no TLS report found in message
 $T/missing.json: rejected: cannot open: No such file or directory
+EOF
+
+# an e-mail with two report parts: each part gets its own verdict
+gz=$(base64 -w 76 "$C/sys4/http/post-dane.example.json.gz")
+cat >"$T/two.eml" <<EOF
+From: tlsrpt@sender.example
+To: tlsrpt@dane.example
+Subject: Report Domain: dane.example
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type="tlsrpt"; boundary="B"
+
+--B
+Content-Type: text/plain
+
+Two reports.
+--B
+Content-Type: application/tlsrpt+gzip; name="one.json.gz"
+Content-Transfer-Encoding: base64
+
+$gz
+--B
+Content-Type: application/tlsrpt+json
+Content-Disposition: attachment
+
+{"organization-name": "x"}
+--B--
+EOF
+check "validate: an e-mail with a rejected part exits 1" 1 "$B/tlsrpt" report validate "$T/two.eml"
+same "validate: one verdict line per report part" "$T/out" <<EOF
+$T/two.eml: part 1 (application/tlsrpt+gzip, one.json.gz): accepted
+$T/two.eml: part 2 (application/tlsrpt+json): rejected: date-range: missing (a report covers a date range)
+EOF
+check "validate: corpus e-mails are accepted" 0 "$B/tlsrpt" report validate \
+	"$C/real/mjl-_mox/microsoft.eml" "$C/stalwart/rpt02.eml"
+same "validate: corpus e-mail verdicts" "$T/out" <<EOF
+$C/real/mjl-_mox/microsoft.eml: part 1 (application/tlsrpt+gzip, microsoft.com!test.xmox.nl!1673308800!1673395199!133198585438131172.json.gz): accepted (quirks: date-no-timezone)
+$C/stalwart/rpt02.eml: part 1 (application/tlsrpt, mail.sender.example!example.com!1013662812!1013749130.json): accepted (quirks: range-not-day)
 EOF
 
 # a gzip bomb costs at most the cap (25 MiB)
