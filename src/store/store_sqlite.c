@@ -191,6 +191,12 @@ static const char *const migrations[] = {
 	" additional_info TEXT,"
 	" reason_code TEXT);"
 	"CREATE INDEX received_failures_policy ON received_failures(policy);",
+	/* dashboard aggregates (issue 9, store_sqlite_web.c): covering indexes */
+	"CREATE INDEX received_reports_span ON received_reports(end_time, start, verified);"
+	"CREATE INDEX received_policies_sums ON received_policies(report, policy_domain,"
+	" policy_type, success, failure);"
+	"CREATE INDEX received_policies_domain_sums ON received_policies(policy_domain, report,"
+	" policy_type, success, failure);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -569,6 +575,7 @@ static const struct store_ops sqlite_ops = {
 	.received_walk = sqlite_received_walk,
 	.received_raw = sqlite_received_raw,
 	.received_purge = sqlite_received_purge,
+	.received_group = sqlite_received_group, /* store_sqlite_web.c (issue 9) */
 };
 
 int
