@@ -205,16 +205,16 @@ typedef int (*store_received_fn)(void *ctx, const struct store_received_row *row
  * policies; failure groups sum failed-session-count (count) of their failure details.
  */
 enum store_rgroup {
-	STORE_RGROUP_DOMAIN = 0,  /* key policy-domain */
-	STORE_RGROUP_DAY,         /* day = UTC day number of the report start; key NULL */
-	STORE_RGROUP_REPORTER,    /* key submitter, key2 organization-name; quirks ORed */
-	STORE_RGROUP_POLICY_TYPE, /* key policy-type */
-	STORE_RGROUP_STS_MODE,    /* sts policies: key policy-domain, key2 mode (testing, ...) */
-	STORE_RGROUP_FAIL_TYPE,   /* failure details: key result-type */
-	STORE_RGROUP_FAIL_MX,     /* key receiving-mx-hostname */
-	STORE_RGROUP_FAIL_IP,     /* key receiving-ip */
+	STORE_RGROUP_DOMAIN = 0,    /* key policy-domain */
+	STORE_RGROUP_DAY,           /* day = UTC day number of the report start; key NULL */
+	STORE_RGROUP_REPORTER,      /* key submitter, key2 organization-name; quirks ORed */
+	STORE_RGROUP_POLICY_TYPE,   /* key policy-type */
+	STORE_RGROUP_STS_MODE,      /* sts policies: key policy-domain, key2 mode (testing, ...) */
+	STORE_RGROUP_FAIL_TYPE,     /* failure details: key result-type */
+	STORE_RGROUP_FAIL_MX,       /* key receiving-mx-hostname */
+	STORE_RGROUP_FAIL_IP,       /* key receiving-ip */
 	STORE_RGROUP_FAIL_REPORTER, /* key submitter, key2 organization-name */
-	STORE_RGROUP_FAIL_REASON, /* key result-type, key2 additional-info or reason code */
+	STORE_RGROUP_FAIL_REASON,   /* key result-type, key2 additional-info or reason code */
 	STORE_RGROUP_COUNT_
 };
 
@@ -229,15 +229,15 @@ struct store_received_group_query {
 /* One group; strings live until the callback returns, absent ones are NULL. */
 struct store_received_group_row {
 	const char *key, *key2;
-	int64_t day;              /* STORE_RGROUP_DAY */
-	uint64_t reports;         /* distinct reports */
-	uint64_t success;         /* policy groups: summary counts */
-	uint64_t failure;         /* policy groups */
-	uint64_t count;           /* failure groups: failed-session-count */
-	int64_t first, last;      /* earliest report start, latest report end */
-	int64_t last_received;    /* latest received_at */
-	int64_t last_failure;     /* end of the latest report with a failure; 0 when none */
-	uint64_t quirks;          /* STORE_RGROUP_REPORTER: REPORT_QUIRK_* of its reports */
+	int64_t day;           /* STORE_RGROUP_DAY */
+	uint64_t reports;      /* distinct reports */
+	uint64_t success;      /* policy groups: summary counts */
+	uint64_t failure;      /* policy groups */
+	uint64_t count;        /* failure groups: failed-session-count */
+	int64_t first, last;   /* earliest report start, latest report end */
+	int64_t last_received; /* latest received_at */
+	int64_t last_failure;  /* end of the latest report with a failure; 0 when none */
+	uint64_t quirks;       /* STORE_RGROUP_REPORTER: REPORT_QUIRK_* of its reports */
 };
 
 typedef int (*store_received_group_fn)(void *ctx, const struct store_received_group_row *row);
