@@ -24,6 +24,7 @@ const struct tlsrpt_cmd tlsrpt_cmds[] = {
 	{ "received", "list, show and summarise received TLS reports", cmd_received },
 	{ "dkim", "generate a DKIM key for report mail (keygen)", cmd_dkim },
 	{ "dns", "check the TLSRPT record and DKIM keys in the DNS (check)", cmd_dns },
+	{ "web", "hash a password for web.users (passwd)", cmd_web },
 	{ NULL, NULL, NULL },
 };
 
