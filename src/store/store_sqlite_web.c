@@ -3,10 +3,11 @@
  * (issue 9): store_ops.received_group in the SQLite store.
  *
  * One GROUP BY statement per (group, with or without a domain filter), built from the
- * parts below and prepared once in slots 96..127 of sqlite_stmt().  The indexes that keep
- * these under a few milliseconds per 10,000 reports come with schema migration 4
- * (store_sqlite.c).  Time bounds are always bound (open ends as the extreme values) so
- * that the planner can use the end_time index.
+ * parts below and prepared once in slots 96..127 of sqlite_stmt().  They read
+ * received_facts (schema migration 4 in store_sqlite.c: one narrow row per received
+ * policy, clustered by report end time, kept by triggers) instead of joining the wide
+ * report rows.  Time bounds are always bound (open ends as the extreme values) so that
+ * the planner can range-scan the clustered key.
  * Threading: as store.h (one connection per thread).
  */
 #include "store/store_sqlite_int.h"
@@ -22,63 +23,65 @@ _Static_assert(SLOT_GROUP_BASE + 2 * STORE_RGROUP_COUNT_ <= SQLITE_EXT_SLOTS,
 
 struct group_sql {
 	const char *key, *key2, *day; /* column expressions */
-	const char *where;            /* extra condition or "" */
+	const char *reports;          /* distinct reports: without / with a domain filter */
+	const char *reports_dom;
+	const char *where; /* extra condition or "" */
 	const char *group_by;
 	const char *order_by;
 	bool failures; /* joins received_failures */
 };
 
-/* Columns 0..10: key, key2, day, reports, success, failure, count, first, last,
+#define FIRST "sum(x.first)"
+#define FIRST_DOM "sum(x.first_dom)"
+#define DISTINCT "count(DISTINCT x.report)"
+
+/* A unary + keeps the planner from walking the whole policy_domain index for GROUP BY
+ * order instead of range-scanning the time span.
+ * Columns 0..10: key, key2, day, reports, success, failure, count, first, last,
  * last_received, last_failure; 11: quirks (the reporter group adds it to GROUP BY). */
 static const struct group_sql groups[STORE_RGROUP_COUNT_] = {
-	[STORE_RGROUP_DOMAIN] = { "p.policy_domain", "NULL", "0", "", "p.policy_domain",
-	                          "sum(p.success) + sum(p.failure) DESC, 1", false },
+	[STORE_RGROUP_DOMAIN] = { "+x.policy_domain", "NULL", "0", FIRST_DOM, FIRST_DOM, "", "1",
+	                          "sum(x.success) + sum(x.failure) DESC, 1", false },
 	[STORE_RGROUP_DAY] = { "NULL", "NULL",
-	                       "(r.start - (r.start % 86400 + 86400) % 86400) / 86400", "", "3",
-	                       "3", false },
-	[STORE_RGROUP_REPORTER] = { "r.submitter", "max(r.organization)", "0", "",
-	                            "r.submitter, r.quirks", "1", false },
-	[STORE_RGROUP_POLICY_TYPE] = { "p.policy_type", "NULL", "0", "", "p.policy_type",
-	                               "sum(p.success) + sum(p.failure) DESC, 1", false },
-	[STORE_RGROUP_STS_MODE] = { "p.policy_domain",
-	                            "CASE WHEN instr(lower(replace(p.policy_strings, ' ', '')),"
-	                            " 'mode:testing') THEN 'testing'"
-	                            " WHEN instr(lower(replace(p.policy_strings, ' ', '')),"
-	                            " 'mode:enforce') THEN 'enforce'"
-	                            " WHEN instr(lower(replace(p.policy_strings, ' ', '')),"
-	                            " 'mode:none') THEN 'none' ELSE 'unknown' END",
-	                            "0", " AND p.policy_type = 'sts'", "1, 2", "1, 2", false },
-	[STORE_RGROUP_FAIL_TYPE] = { "f.result_type", "NULL", "0", "", "f.result_type", "7 DESC, 1",
-	                             true },
-	[STORE_RGROUP_FAIL_MX] = { "f.receiving_mx", "NULL", "0", "", "f.receiving_mx", "7 DESC, 1",
-	                           true },
-	[STORE_RGROUP_FAIL_IP] = { "f.receiving_ip", "NULL", "0", "", "f.receiving_ip", "7 DESC, 1",
-	                           true },
-	[STORE_RGROUP_FAIL_REPORTER] = { "r.submitter", "max(r.organization)", "0", "",
-	                                 "r.submitter", "7 DESC, 1", true },
+	                       "(x.start - (x.start % 86400 + 86400) % 86400) / 86400", FIRST,
+	                       FIRST_DOM, "", "3", "3", false },
+	[STORE_RGROUP_REPORTER] = { "x.submitter", "max(x.organization)", "0", FIRST, FIRST_DOM, "",
+	                            "x.submitter, x.quirks", "1", false },
+	[STORE_RGROUP_POLICY_TYPE] = { "x.policy_type", "NULL", "0", DISTINCT, DISTINCT, "",
+	                               "x.policy_type", "sum(x.success) + sum(x.failure) DESC, 1",
+	                               false },
+	[STORE_RGROUP_STS_MODE] = { "+x.policy_domain", "x.mode", "0", DISTINCT, DISTINCT,
+	                            " AND x.policy_type = 'sts'", "1, 2", "1, 2", false },
+	[STORE_RGROUP_FAIL_TYPE] = { "f.result_type", "NULL", "0", DISTINCT, DISTINCT, "",
+	                             "f.result_type", "7 DESC, 1", true },
+	[STORE_RGROUP_FAIL_MX] = { "f.receiving_mx", "NULL", "0", DISTINCT, DISTINCT, "",
+	                           "f.receiving_mx", "7 DESC, 1", true },
+	[STORE_RGROUP_FAIL_IP] = { "f.receiving_ip", "NULL", "0", DISTINCT, DISTINCT, "",
+	                           "f.receiving_ip", "7 DESC, 1", true },
+	[STORE_RGROUP_FAIL_REPORTER] = { "x.submitter", "max(x.organization)", "0", DISTINCT,
+	                                 DISTINCT, "", "x.submitter", "7 DESC, 1", true },
 	[STORE_RGROUP_FAIL_REASON] = { "f.result_type",
-	                               "coalesce(f.additional_info, f.reason_code)", "0", "",
-	                               "1, 2", "7 DESC, 1, 2", true },
+	                               "coalesce(f.additional_info, f.reason_code)", "0", DISTINCT,
+	                               DISTINCT, "", "1, 2", "7 DESC, 1, 2", true },
 };
 
 static int
 build_sql(const struct group_sql *g, bool domain, struct buf *sql)
 {
 	buf_printf(sql,
-	           "SELECT %s, %s, %s, count(DISTINCT r.id), %s, %s, %s, min(r.start),"
-	           " max(r.end_time), max(r.received_at), max(CASE WHEN %s > 0 THEN r.end_time"
-	           " END), %s FROM received_reports r"
-	           " JOIN received_policies p ON p.report = r.id",
-	           g->key, g->key2, g->day, g->failures ? "0" : "sum(p.success)",
-	           g->failures ? "0" : "sum(p.failure)", g->failures ? "sum(f.count)" : "0",
-	           g->failures ? "f.count" : "p.failure",
-	           g == &groups[STORE_RGROUP_REPORTER] ? "r.quirks" : "0");
+	           "SELECT %s, %s, %s, %s, %s, %s, %s, min(x.start), max(x.end_time),"
+	           " max(x.received_at), max(CASE WHEN %s > 0 THEN x.end_time END), %s"
+	           " FROM received_facts x",
+	           g->key, g->key2, g->day, domain ? g->reports_dom : g->reports,
+	           g->failures ? "0" : "sum(x.success)", g->failures ? "0" : "sum(x.failure)",
+	           g->failures ? "sum(f.count)" : "0", g->failures ? "f.count" : "x.failure",
+	           g == &groups[STORE_RGROUP_REPORTER] ? "x.quirks" : "0");
 	if (g->failures)
-		buf_append_str(sql, " JOIN received_failures f ON f.policy = p.id");
+		buf_append_str(sql, " JOIN received_failures f ON f.policy = x.policy");
 	buf_printf(sql,
-	           " WHERE r.end_time >= ?1 AND r.start < ?2 AND (?3 OR r.verified)%s%s"
+	           " WHERE x.end_time >= ?1 AND x.start < ?2 AND (?3 OR x.verified)%s%s"
 	           " GROUP BY %s ORDER BY %s",
-	           domain ? " AND p.policy_domain = ?4" : "", g->where, g->group_by, g->order_by);
+	           domain ? " AND x.policy_domain = ?4" : "", g->where, g->group_by, g->order_by);
 	return buf_putc(sql, '\0');
 }
 
