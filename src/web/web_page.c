@@ -43,6 +43,7 @@ static const char css[] =
         "svg{display:block;width:100%;height:auto}"
         ".tw{overflow-x:auto}"
         "table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}"
+        ".tw table{min-width:600px}"
         "th,td{padding:.3rem .5rem;border-bottom:1px solid #e6e9ef;text-align:left;"
         "vertical-align:top}"
         "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
