@@ -23,6 +23,7 @@
 #include "net/httpd.h"
 #include "store/store.h"
 #include "util/base64.h"
+#include "util/clock.h"
 #include "web/web.h"
 #include "web/web_auth.h"
 #include "web/web_int.h"
@@ -204,6 +205,7 @@ test_basic_token(void **state)
 struct fix {
 	char dir[64], db[96];
 	struct store *store;
+	struct clock ingest_clock, web_clock;
 	struct web *web;
 	struct httpd *httpd;
 	uint16_t port;
@@ -249,14 +251,20 @@ fix_start(void **state, const char *token, const char *const *users, size_t n_us
 	snprintf(f->db, sizeof(f->db), "%s/db.sqlite", f->dir);
 	assert_int_equal(store_open_sqlite(f->db, &f->store, &e), 0);
 	in.store = f->store;
+	in.clock = &f->ingest_clock;
+	/* received 2026-11-21T10:00Z and 2026-11-01T10:00Z; "now" is 2026-11-22T12:00Z */
+	clock_init_fixed(&f->ingest_clock, 1795255200);
 	assert_int_equal(ingest_report(&in, SPAN_LIT(report1), INGEST_FILE, &res, &e), 0);
+	clock_init_fixed(&f->ingest_clock, 1793527200);
 	assert_int_equal(ingest_report(&in, SPAN_LIT(report2), INGEST_FILE, &res, &e), 0);
+	clock_init_fixed(&f->web_clock, 1795348800);
 	struct web_opts o = {
 		.store = f->store,
 		.token = token,
 		.users = users,
 		.n_users = n_users,
 		.loopback = loopback,
+		.clock = &f->web_clock,
 	};
 	assert_int_equal(web_new(&o, &f->web, &e), 0);
 	struct httpd_opts h = {
@@ -461,6 +469,21 @@ test_auth_token_users(void **state)
 		  "<div class=\"v bad\" id=\"failures\">8</div>" },
 		{ "GET", "/?days=0", "Bearer tok-123", 400, NULL, "days: expected a number" },
 		{ "GET", "/outbound", "Bearer tok-123", 200, NULL, "every report is delivered" },
+		/* big.example last sent 21 days ago, sender.example yesterday */
+		{ "GET", "/reporters", "Bearer tok-123", 200, NULL,
+		  "<td>Big Mail</td><td>big.example</td><td class=\"n\">1</td><td "
+		  "class=\"n\">50</td>"
+		  "<td class=\"n\">1</td><td "
+		  "class=\"n\">2026-11-01</td><td>failure-field-missing</td>"
+		  "<td class=\"warn\">silent for 21 days</td>" },
+		{ "GET", "/reporters", "Bearer tok-123", 200, NULL,
+		  "<td>sender.example</td><td class=\"n\">1</td><td class=\"n\">103</td><td "
+		  "class=\"n\">7</td><td class=\"n\">2026-11-21</td><td>policy-string-missing</td>"
+		  "<td class=\"ok\">sending</td>" },
+		{ "GET", "/reporters?silent=30", "Bearer tok-123", 200, NULL,
+		  "<b id=\"nsilent\" class=\"ok\">0</b> silent for more than 30 days" },
+		{ "GET", "/", "Bearer tok-123", 200, NULL,
+		  "<div class=\"v warn\" id=\"silent\">1</div>" },
 	};
 
 	run_cases(*state, cases, sizeof(cases) / sizeof(cases[0]));
