@@ -236,7 +236,7 @@ subprocess.run([wf.tlsrpt(), "record", "--socket", os.path.join(TMP, "col.sock")
 doc = {}
 for _ in range(50):
     st, doc = get_json("/api/v1/outbound/counters?domain=out.example")
-    if doc.get("count"):
+    if doc.get("count") and doc["counters"][0]["successes"] + doc["counters"][0]["failures"] == 8:
         break
     import time
     time.sleep(0.1)

@@ -130,7 +130,8 @@ def api(path):
 
 
 for _ in range(100):
-    if api("/api/v1/outbound/counters")["count"]:
+    c = api("/api/v1/outbound/counters")["counters"]
+    if sum(x["successes"] + x["failures"] for x in c) == 10:
         break
     time.sleep(0.1)
 
