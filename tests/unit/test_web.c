@@ -576,6 +576,18 @@ test_groups_match_walk(void **state)
 			web_groups_free(&a);
 			web_groups_free(&b);
 		}
+	/* retention purge removes the aggregates' rows with the reports */
+	struct store_received_group_query q = { .by = STORE_RGROUP_DOMAIN };
+	struct web_groups g;
+	struct err e = { 0 };
+	uint64_t n = 0;
+
+	assert_int_equal(f->store->ops->received_purge(f->store, INT64_MAX, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(web_groups_get(f->web, &q, &g, &e), 0);
+	if (g.n != 0)
+		fail_msg("after purge: got %zu domain groups, want 0", g.n);
+	web_groups_free(&g);
 }
 
 int
