@@ -26,6 +26,7 @@ const struct tlsrpt_cmd tlsrpt_cmds[] = {
 	{ "dkim", "generate a DKIM key for report mail (keygen)", cmd_dkim },
 	{ "dns", "check the TLSRPT record and DKIM keys in the DNS (check)", cmd_dns },
 	{ "alerts", "evaluate alert rules, or send a test alert (check, test, run)", cmd_alerts },
+	{ "web", "hash a password for web.users (passwd)", cmd_web },
 	{ NULL, NULL, NULL },
 };
 

@@ -49,6 +49,7 @@ int cmd_dkim(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
 /* `tlsrpt alerts check|test|run` (tlsrpt_alerts.c, issue 9). */
 int cmd_alerts(int argc, char **argv);
+int cmd_web(int argc, char **argv);
 
 /*
  * Loads the configuration file path; on errors prints all of them to stderr and

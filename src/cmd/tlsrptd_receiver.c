@@ -2,11 +2,12 @@
  * tlsrptd_receiver.c - wiring of the daemon's report receiver (see tlsrptd_roles.h): the
  * HTTP upload endpoint of RFC 8460 section 5.4 with its own store connection, HTTPS
  * when web.tls-cert / web.tls-key are set, the per-client rate limit of
- * web.rate-limit / web.rate-limit-burst (429), and GET /metrics (Prometheus text,
- * util/metrics.h).  With SQLite, uploads that arrive together are stored in one
- * transaction (httpd group commit) and answered after it.
- * Threading: the precheck runs on the httpd thread, the handler and the store
- * transaction on httpd's worker thread; start/stop from main.
+ * web.rate-limit / web.rate-limit-burst (429), and on the same listener the web role
+ * (API, dashboard, /metrics: web/web.h) with another store connection.  With SQLite,
+ * uploads that arrive together are stored in one transaction (httpd group commit) and
+ * answered after it.
+ * Threading: the precheck runs on the httpd thread, the handler (both roles) and the
+ * store transaction on httpd's worker thread; start/stop from main.
  */
 #include "cmd/tlsrptd_roles.h"
 
@@ -23,6 +24,7 @@
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/xalloc.h"
+#include "web/web.h"
 
 struct receiver {
 	struct store *store;
@@ -31,7 +33,8 @@ struct receiver {
 	struct ratelimit *limit;
 	struct buf cert, key; /* PEM text: libmicrohttpd may keep pointers to it */
 	struct httpd *httpd;
-	const char *token; /* web.token: required as a bearer token for /metrics when set */
+	struct store *web_store; /* the web role's own connection (issue 9) */
+	struct web *web;
 };
 
 enum { MAX_PEM = 1024 * 1024 };
@@ -55,10 +58,10 @@ read_pem(const struct conf *conf, const char *key, struct buf *out, struct err *
 static int
 batch_begin(void *ctx)
 {
-	struct http_upload *u = ctx;
+	struct receiver *r = ctx;
 	struct err e = { 0 };
 
-	if (u->in->store->ops->begin(u->in->store, &e) != 0) {
+	if (r->store->ops->begin(r->store, &e) != 0) {
 		log_error("report upload: store transaction: %s", e.msg);
 		return -1;
 	}
@@ -68,12 +71,12 @@ batch_begin(void *ctx)
 static int
 batch_end(void *ctx)
 {
-	struct http_upload *u = ctx;
+	struct receiver *r = ctx;
 	struct err e = { 0 };
 
-	if (u->in->store->ops->commit(u->in->store, &e) != 0) {
+	if (r->store->ops->commit(r->store, &e) != 0) {
 		log_error("report upload: store commit: %s", e.msg);
-		u->in->store->ops->rollback(u->in->store);
+		r->store->ops->rollback(r->store);
 		return -1;
 	}
 	return 0;
@@ -82,6 +85,8 @@ batch_end(void *ctx)
 static void
 receiver_free(struct receiver *r)
 {
+	web_free(r->web);
+	store_close(r->web_store);
 	store_close(r->store);
 	ratelimit_free(r->limit);
 	buf_clear(&r->cert);
@@ -91,41 +96,50 @@ receiver_free(struct receiver *r)
 	free(r);
 }
 
-/* GET /metrics, else the upload endpoint. */
+/* The upload path goes to the upload endpoint, everything else to the web role. */
 static void
-receiver_handle(void *ctx, const struct httpd_request *req, struct httpd_response *resp)
+dispatch(void *ctx, const struct httpd_request *req, struct httpd_response *resp)
 {
-	/* ctx is &r->upload (the upload handler, precheck and batch calls share it) */
-	struct receiver *r = (struct receiver *)((char *)ctx - offsetof(struct receiver, upload));
-	struct err e = { 0 };
+	struct receiver *r = ctx;
 
-	if (strcmp(req->path, "/metrics") != 0) {
-		http_upload_handle(ctx, req, resp);
+	if (r->web != NULL && strcmp(req->path, r->upload.path) != 0) {
+		web_handle(r->web, req, resp);
 		return;
 	}
-	if (strcmp(req->method, "GET") != 0) {
-		resp->status = 405;
-		buf_append_str(&resp->body, "only GET\n");
-		return;
+	http_upload_handle(&r->upload, req, resp);
+	web_security_headers(resp);
+}
+
+/* The upload endpoint's rate limit (it only looks at the upload path). */
+static bool
+precheck(void *ctx, const struct httpd_request *req, struct httpd_response *resp)
+{
+	struct receiver *r = ctx;
+
+	return http_upload_precheck(&r->upload, req, resp);
+}
+
+/* The web role (API, dashboard) with its own store connection; see web/web.h. */
+static int
+web_start(const struct conf *conf, struct receiver *r, struct err *e)
+{
+	size_t n_users = 0;
+	const char *const *users = conf_list(conf, "web.users", &n_users);
+	struct web_opts o = {
+		.token = conf_str(conf, "web.token"),
+		.users = users,
+		.n_users = n_users,
+		.loopback = web_listen_is_loopback(conf_str(conf, "web.listen")),
+		.silent_days = (unsigned)conf_int(conf, "web.reporter-silent-days"),
+		.sts_days = (unsigned)conf_int(conf, "web.sts-safe-days"),
+	};
+	int rc = store_open_conf(conf, &r->web_store, e);
+
+	if (rc == 0) {
+		o.store = r->web_store;
+		rc = web_new(&o, &r->web, e);
 	}
-	if (r->token != NULL && *r->token != '\0') {
-		const char *auth = httpd_header(req, "Authorization");
-		if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
-		    strcmp(auth + 7, r->token) != 0) {
-			resp->status = 401;
-			httpd_response_header(resp, "WWW-Authenticate", "Bearer");
-			buf_append_str(&resp->body, "a bearer token is required\n");
-			return;
-		}
-	}
-	if (metrics_write(&resp->body, &e) != 0) {
-		log_error("metrics render failed error=\"%s\"", e.msg);
-		buf_reset(&resp->body);
-		resp->status = 500;
-		buf_append_str(&resp->body, "metrics unavailable\n");
-		return;
-	}
-	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	return rc;
 }
 
 int
@@ -159,21 +173,25 @@ receiver_start(const struct conf *conf, struct receiver **out, struct err *e)
 	r->in.store = r->store;
 	r->upload.in = &r->in;
 	r->upload.path = conf_str(conf, "web.upload-path");
-	r->token = conf_str(conf, "web.token");
 	if (conf_int(conf, "web.rate-limit") > 0) {
 		r->limit = ratelimit_new((unsigned)conf_int(conf, "web.rate-limit"),
 		                         (unsigned)conf_int(conf, "web.rate-limit-burst"), 0, NULL);
 		r->upload.limit = r->limit;
+	}
+	rc = web_start(conf, r, e);
+	if (rc != 0) {
+		receiver_free(r);
+		return err_prefix(e, "web role");
 	}
 	struct httpd_opts o = {
 		.listen = listen,
 		.max_body = conf_size(conf, "web.max-body"),
 		.tls_cert = tls ? buf_cstr(&r->cert) : NULL,
 		.tls_key = tls ? buf_cstr(&r->key) : NULL,
-		.max_response = (size_t)8 << 20, /* /metrics with capped label sets */
-		.handler = receiver_handle,
-		.precheck = http_upload_precheck,
-		.ctx = &r->upload,
+		.max_response = (size_t)32 << 20, /* dashboard pages, API lists, /metrics */
+		.handler = dispatch,
+		.precheck = precheck,
+		.ctx = r,
 	};
 	/* SQLite: uploads that arrive together share one transaction (its begin() nests);
 	   each is answered only after that transaction is committed */

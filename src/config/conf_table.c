@@ -371,6 +371,14 @@ const struct conf_key conf_keys[] = {
 	  "uploads a client may make at once before web.rate-limit applies" },
 	{ "report.analysis.accept-unsigned", CONF_BOOL, "false", 0, 0, NULL, NULL, NULL, 0,
 	  "count report mail without a DKIM signature as verified (archive imports)" },
+	/* dashboard and API (issue 9) */
+	{ "web.users", CONF_LIST, NULL, 0, 0, NULL, NULL, NULL, CONF_F_SECRET,
+	  "basic-auth users of the dashboard and API, \"name:$pbkdf2-sha256$...\" from `tlsrpt web "
+	  "passwd`" },
+	{ "web.reporter-silent-days", CONF_INTEGER, "3", 1, 3660, NULL, NULL, NULL, 0,
+	  "the dashboard flags a reporter with no report for more than this many days" },
+	{ "web.sts-safe-days", CONF_INTEGER, "14", 1, 365, NULL, NULL, NULL, 0,
+	  "MTA-STS testing-mode reports without failures for this many days: enforce looks safe" },
 
 	/* delivery */
 	{ "delivery.mode", CONF_ENUM, "relay", 0, 0, "relay|direct", NULL, NULL, 0,

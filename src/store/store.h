@@ -199,6 +199,49 @@ struct store_received_row {
 
 typedef int (*store_received_fn)(void *ctx, const struct store_received_row *row);
 
+/*
+ * Aggregates of received reports for the dashboard (issue 9, store_ops.received_group).
+ * Policy groups sum the policy summary counts (success, failure) of the matching
+ * policies; failure groups sum failed-session-count (count) of their failure details.
+ */
+enum store_rgroup {
+	STORE_RGROUP_DOMAIN = 0,    /* key policy-domain */
+	STORE_RGROUP_DAY,           /* day = UTC day number of the report start; key NULL */
+	STORE_RGROUP_REPORTER,      /* key submitter, key2 organization-name; quirks ORed */
+	STORE_RGROUP_POLICY_TYPE,   /* key policy-type */
+	STORE_RGROUP_STS_MODE,      /* sts policies: key policy-domain, key2 mode (testing, ...) */
+	STORE_RGROUP_FAIL_TYPE,     /* failure details: key result-type */
+	STORE_RGROUP_FAIL_MX,       /* key receiving-mx-hostname */
+	STORE_RGROUP_FAIL_IP,       /* key receiving-ip */
+	STORE_RGROUP_FAIL_REPORTER, /* key submitter, key2 organization-name */
+	STORE_RGROUP_FAIL_REASON,   /* key result-type, key2 additional-info or reason code */
+	STORE_RGROUP_COUNT_
+};
+
+/* Query of received_group(); zero/NULL members do not filter (as received_walk). */
+struct store_received_group_query {
+	enum store_rgroup by;
+	const char *domain;      /* policy-domain (exact, lower case) */
+	int64_t since, until;    /* report window overlaps [since, until); 0 = open */
+	bool include_unverified; /* else verified reports only */
+};
+
+/* One group; strings live until the callback returns, absent ones are NULL. */
+struct store_received_group_row {
+	const char *key, *key2;
+	int64_t day;           /* STORE_RGROUP_DAY */
+	uint64_t reports;      /* distinct reports */
+	uint64_t success;      /* policy groups: summary counts */
+	uint64_t failure;      /* policy groups */
+	uint64_t count;        /* failure groups: failed-session-count */
+	int64_t first, last;   /* earliest report start, latest report end */
+	int64_t last_received; /* latest received_at */
+	int64_t last_failure;  /* end of the latest report with a failure; 0 when none */
+	uint64_t quirks;       /* STORE_RGROUP_REPORTER: REPORT_QUIRK_* of its reports */
+};
+
+typedef int (*store_received_group_fn)(void *ctx, const struct store_received_group_row *row);
+
 struct store_ops {
 	const char *name;
 	int (*begin)(struct store *s, struct err *e);
@@ -265,6 +308,11 @@ struct store_ops {
 	int (*received_raw)(struct store *s, int64_t id, struct buf *out, struct err *e);
 	/* Deletes reports received before `before`; *n (may be NULL) counts them. */
 	int (*received_purge)(struct store *s, int64_t before, uint64_t *n, struct err *e);
+	/* The groups of q (see enum store_rgroup): by day in day order, reporters in
+	 * submitter order, everything else by sessions (failure groups: count) descending.
+	 * Optional (NULL in a backend without it: callers fall back to received_walk). */
+	int (*received_group)(struct store *s, const struct store_received_group_query *q,
+	                      store_received_group_fn fn, void *ctx, struct err *e);
 	/* delivery (issue 7) */
 	/* Up to max ids of ready reports with a due delivery row (state pending or failed,
 	 * next_try <= now), earliest next_try first, into ids[]; *n receives the count. */

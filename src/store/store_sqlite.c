@@ -194,6 +194,61 @@ static const char *const migrations[] = {
 	/* delivery.daily-cap (issue 7): when a row was sent */
 	"ALTER TABLE outbox_deliveries ADD COLUMN sent_at INTEGER;"
 	"CREATE INDEX outbox_deliveries_sent ON outbox_deliveries(dest, sent_at);",
+	/* dashboard aggregates (issue 9, store_sqlite_web.c): one narrow row per received
+	 * policy with what the GROUP BYs read, clustered by report end time, kept by
+	 * triggers; first = the report's first policy, first_dom = its first policy of
+	 * that policy-domain (so that sums of them count distinct reports) */
+	"CREATE TABLE received_facts ("
+	" end_time INTEGER NOT NULL,"
+	" policy INTEGER NOT NULL,"
+	" report INTEGER NOT NULL REFERENCES received_reports(id) ON DELETE CASCADE,"
+	" start INTEGER NOT NULL,"
+	" submitter TEXT NOT NULL,"
+	" organization TEXT,"
+	" quirks INTEGER NOT NULL,"
+	" verified INTEGER NOT NULL,"
+	" received_at INTEGER NOT NULL,"
+	" policy_domain TEXT,"
+	" policy_type TEXT NOT NULL,"
+	" mode TEXT,"
+	" success INTEGER NOT NULL,"
+	" failure INTEGER NOT NULL,"
+	" first INTEGER NOT NULL,"
+	" first_dom INTEGER NOT NULL,"
+	" PRIMARY KEY (end_time, policy)) WITHOUT ROWID;"
+	"CREATE INDEX received_facts_report ON received_facts(report);"
+	"CREATE INDEX received_facts_domain ON received_facts(policy_domain, end_time);"
+	"CREATE INDEX received_facts_submitter ON received_facts(submitter, quirks, verified,"
+	" received_at, end_time, start, first, success, failure, organization);"
+	"CREATE INDEX received_failures_policy_type ON received_failures(policy, result_type,"
+	" count);"
+	"CREATE TRIGGER received_facts_add AFTER INSERT ON received_policies BEGIN"
+	" INSERT INTO received_facts SELECT r.end_time, NEW.id, NEW.report, r.start,"
+	" r.submitter, r.organization, r.quirks, r.verified, r.received_at, NEW.policy_domain,"
+	" NEW.policy_type, CASE WHEN NEW.policy_type <> 'sts' THEN NULL"
+	" WHEN instr(lower(replace(NEW.policy_strings, ' ', '')), 'mode:testing') THEN 'testing'"
+	" WHEN instr(lower(replace(NEW.policy_strings, ' ', '')), 'mode:enforce') THEN 'enforce'"
+	" WHEN instr(lower(replace(NEW.policy_strings, ' ', '')), 'mode:none') THEN 'none'"
+	" ELSE 'unknown' END, NEW.success, NEW.failure,"
+	" NOT EXISTS (SELECT 1 FROM received_policies q WHERE q.report = NEW.report"
+	" AND q.id < NEW.id),"
+	" NOT EXISTS (SELECT 1 FROM received_policies q WHERE q.report = NEW.report"
+	" AND q.id < NEW.id AND +q.policy_domain IS NEW.policy_domain)"
+	" FROM received_reports r WHERE r.id = NEW.report; END;"
+	"CREATE TRIGGER received_facts_verified AFTER UPDATE OF verified ON received_reports"
+	" BEGIN UPDATE received_facts SET verified = NEW.verified WHERE report = NEW.id; END;"
+	"INSERT INTO received_facts SELECT r.end_time, p.id, p.report, r.start, r.submitter,"
+	" r.organization, r.quirks, r.verified, r.received_at, p.policy_domain, p.policy_type,"
+	" CASE WHEN p.policy_type <> 'sts' THEN NULL"
+	" WHEN instr(lower(replace(p.policy_strings, ' ', '')), 'mode:testing') THEN 'testing'"
+	" WHEN instr(lower(replace(p.policy_strings, ' ', '')), 'mode:enforce') THEN 'enforce'"
+	" WHEN instr(lower(replace(p.policy_strings, ' ', '')), 'mode:none') THEN 'none'"
+	" ELSE 'unknown' END, p.success, p.failure,"
+	" NOT EXISTS (SELECT 1 FROM received_policies q WHERE q.report = p.report"
+	" AND q.id < p.id),"
+	" NOT EXISTS (SELECT 1 FROM received_policies q WHERE q.report = p.report"
+	" AND q.id < p.id AND +q.policy_domain IS p.policy_domain)"
+	" FROM received_policies p JOIN received_reports r ON r.id = p.report;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -612,6 +667,7 @@ static const struct store_ops sqlite_ops = {
 	.received_walk = sqlite_received_walk,
 	.received_raw = sqlite_received_raw,
 	.received_purge = sqlite_received_purge,
+	.received_group = sqlite_received_group, /* store_sqlite_web.c (issue 9) */
 };
 
 int

@@ -5,7 +5,8 @@
  * counters; further files (store_sqlite_<area>.c) implement other groups of
  * store_ops on the same connection.  They prepare their statements lazily through
  * sqlite_stmt() in numbered slots: 0..31 for report generation and delivery (outbox),
- * 32..63 for received reports, 64..95 for later areas.  Not for use outside src/store/.
+ * 32..63 for received reports, 64..95 for later areas, 96..127 for the dashboard's
+ * aggregates (store_sqlite_web.c).  Not for use outside src/store/.
  * Threading: as store.h (one connection per thread).
  */
 #ifndef TLSRPTD_STORE_SQLITE_INT_H
@@ -17,7 +18,7 @@
 #include "store/store.h"
 #include "util/err.h"
 
-#define SQLITE_EXT_SLOTS 96
+#define SQLITE_EXT_SLOTS 128
 
 struct store_sqlite {
 	struct store base;
@@ -70,5 +71,8 @@ int sqlite_received_walk(struct store *s, const struct store_received_filter *f,
                          store_received_fn fn, void *ctx, struct err *e);
 int sqlite_received_raw(struct store *s, int64_t id, struct buf *out, struct err *e);
 int sqlite_received_purge(struct store *s, int64_t before, uint64_t *n, struct err *e);
+/* dashboard aggregates (issue 9): store_sqlite_web.c */
+int sqlite_received_group(struct store *s, const struct store_received_group_query *q,
+                          store_received_group_fn fn, void *ctx, struct err *e);
 
 #endif
