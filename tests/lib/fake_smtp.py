@@ -1,10 +1,15 @@
 """fake_smtp.py - a fake SMTP server on 127.0.0.1 for the delivery tests.
 
 It records every line of every session, answers RCPT per recipient from a plan of
-replies (then 250), and keeps the received sessions per recipient.
+replies (then 250), and keeps the received sessions per recipient.  Every message it
+accepted (the moment it decides to answer 250 to the end of DATA) is also kept in
+self.accepted as (time.monotonic(), rcpt, message bytes); quit_delay (seconds) delays
+the answer to QUIT (crash tests widen the time between acceptance and the client's
+own record of it).
 """
 import socket
 import threading
+import time
 
 
 class FakeSMTP:
@@ -19,6 +24,8 @@ class FakeSMTP:
         self.port = self.sock.getsockname()[1]
         self.plan = {}
         self.sessions = []  # (rcpt, bytes)
+        self.accepted = []  # (monotonic time, rcpt, message bytes)
+        self.quit_delay = 0.0
         self.lock = threading.Lock()
         threading.Thread(target=self.serve, daemon=True).start()
 
@@ -57,6 +64,7 @@ class FakeSMTP:
                     send(reply)
                 elif verb == b"DATA":
                     send(b"354 go ahead")
+                    data = bytearray()
                     while True:
                         dl = f.readline()
                         if not dl:
@@ -64,8 +72,13 @@ class FakeSMTP:
                         rec += dl
                         if dl == b".\r\n":
                             break
+                        data += dl
+                    with self.lock:
+                        self.accepted.append((time.monotonic(), rcpt[0], bytes(data)))
                     send(b"250 2.0.0 queued")
                 elif verb == b"QUIT":
+                    if self.quit_delay:
+                        time.sleep(self.quit_delay)
                     send(b"221 2.0.0 bye")
                     return
                 else:
