@@ -50,6 +50,8 @@ receiver_start(const struct conf *conf, struct receiver **out, struct err *e)
 	struct httpd_opts o = {
 		.listen = listen,
 		.max_body = conf_size(conf, "web.max-body"),
+		.request_timeout_s =
+		        (unsigned)(conf_duration_ms(conf, "web.request-timeout") / 1000),
 		.handler = http_upload_handle,
 		.ctx = &r->upload,
 	};

@@ -311,6 +311,9 @@ const struct conf_key conf_keys[] = {
 	  "URL path of the RFC 8460 report upload" },
 	{ "web.max-body", CONF_SIZE, "10mb", 1 * KB, 1 * GB, NULL, NULL, NULL, 0,
 	  "largest accepted request body" },
+	{ "web.request-timeout", CONF_DURATION, "60s", 1 * SEC, 1 * HOUR, NULL, NULL, NULL, 0,
+	  "longest time one request may take to arrive; slower clients (slowloris) are "
+	  "disconnected" },
 
 	/* delivery */
 	{ "delivery.mode", CONF_ENUM, "relay", 0, 0, "relay|direct", NULL, NULL, 0,

@@ -67,6 +67,7 @@ struct httpd_opts {
 	const char *tls_key;       /* PEM text of its private key (with tls_cert) */
 	httpd_handler_fn handler;
 	void *ctx;
+	unsigned request_timeout_s; /* one request cycle at most (slow clients); 0 = 60 */
 };
 
 /* Starts listening.  Returns 0 and *out (stop with httpd_stop), or ERR_INVALID / ERR_IO. */
