@@ -261,6 +261,8 @@ install: all man
 	install -m 644 etc/sysctl.d/60-tlsrptd.conf $(DESTDIR)/etc/sysctl.d/60-tlsrptd.conf
 	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' etc/tlsrptd.service \
 		>$(DESTDIR)$(PREFIX)/lib/systemd/system/tlsrptd.service
+	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	install -m 644 etc/sysusers.d/tlsrptd.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/tlsrptd.conf
 
 clean:
 	rm -rf build
