@@ -156,7 +156,11 @@ for i in range(KILLS):
         p.send_signal(signal.SIGKILL)
         kills += 1
     p.wait()
-    time.sleep(0.1)  # the fake peers finish what they were reading
+    # the fake peers finish what they were reading (the killed client's sessions end)
+    for _ in range(100):
+        time.sleep(0.05)
+        if smtp.active == 0 and https.active == 0:
+            break
     snaps.append((rows(), copies()))
 sent_during = sum(1 for s in snaps[-1][0].values() if s == "sent")
 print("# %d kills; rows sent before the lease passed: %d of %d"

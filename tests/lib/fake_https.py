@@ -8,7 +8,8 @@ Every POST is answered 200 unless self.plan[path] holds a list of status codes (
 per request).  Every POST answered with a 2xx is kept in self.accepted as
 (time.monotonic(), path, body) at the moment the server decides to accept it;
 self.delay (seconds) then delays the response (crash tests widen the time between
-acceptance and the client's own record of it).
+acceptance and the client's own record of it); a POST whose body ends early is not
+accepted.  self.active counts the POSTs being handled.
 """
 import http.server
 import os
@@ -29,6 +30,7 @@ class FakeHTTPS:
         self.plan = {}
         self.accepted = []  # (monotonic time, path, body)
         self.delay = 0.0
+        self.active = 0  # POSTs being handled
         self.lock = threading.Lock()
         outer = self
 
@@ -39,7 +41,20 @@ class FakeHTTPS:
                 pass
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with outer.lock:
+                    outer.active += 1
+                try:
+                    self.post()
+                finally:
+                    with outer.lock:
+                        outer.active -= 1
+
+            def post(self):
+                want = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(want)
+                if len(body) != want:  # the client went away mid-body
+                    self.close_connection = True
+                    return
                 with outer.lock:
                     q = outer.plan.get(self.path, [])
                     code = q.pop(0) if q else 200

@@ -5,7 +5,7 @@ replies (then 250), and keeps the received sessions per recipient.  Every messag
 accepted (the moment it decides to answer 250 to the end of DATA) is also kept in
 self.accepted as (time.monotonic(), rcpt, message bytes); quit_delay (seconds) delays
 the answer to QUIT (crash tests widen the time between acceptance and the client's
-own record of it).
+own record of it); self.active counts the open sessions.
 """
 import socket
 import threading
@@ -26,12 +26,15 @@ class FakeSMTP:
         self.sessions = []  # (rcpt, bytes)
         self.accepted = []  # (monotonic time, rcpt, message bytes)
         self.quit_delay = 0.0
+        self.active = 0  # sessions open
         self.lock = threading.Lock()
         threading.Thread(target=self.serve, daemon=True).start()
 
     def serve(self):
         while True:
             conn, _ = self.sock.accept()
+            with self.lock:
+                self.active += 1
             threading.Thread(target=self.session, args=(conn,), daemon=True).start()
 
     def session(self, conn):
@@ -88,6 +91,7 @@ class FakeSMTP:
         finally:
             with self.lock:
                 self.sessions.append((rcpt[0], bytes(rec)))
+                self.active -= 1
             conn.close()
 
     def of(self, rcpt):
