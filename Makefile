@@ -10,6 +10,8 @@
 #   make fuzz-run FUZZ_SECONDS=N   run every harness for N seconds
 #   make lint            clang-format check and banned-function check
 #   make bench           benchmarks
+#   make soak            30 min of mixed load on the daemon, RSS and fds sampled
+#                        (SOAK_SECONDS=N for a shorter run; not part of test or CI)
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # Every source file under src/<layer>/ except src/cmd/ goes into build/libtlsrptd.a;
@@ -223,6 +225,12 @@ bench: deps
 	@$(MAKE) --no-print-directory $(PROGS) $(BENCH_BINS)
 	@B=$(B) bench/run
 
+# soak: SOAK_SECONDS of mixed load on the real daemon (tests/soak/soak.py); not in CI.
+SOAK_SECONDS ?= 1800
+soak: deps
+	@$(MAKE) --no-print-directory $(PROGS)
+	@B=$(B) SHARED=$(SHARED) SOAK_SECONDS=$(SOAK_SECONDS) tests/soak/soak.py
+
 lint:
 	@tests/lint
 
@@ -253,6 +261,8 @@ install: all man
 	install -m 644 etc/sysctl.d/60-tlsrptd.conf $(DESTDIR)/etc/sysctl.d/60-tlsrptd.conf
 	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' etc/tlsrptd.service \
 		>$(DESTDIR)$(PREFIX)/lib/systemd/system/tlsrptd.service
+	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	install -m 644 etc/sysusers.d/tlsrptd.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/tlsrptd.conf
 
 clean:
 	rm -rf build

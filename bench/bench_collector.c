@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,5 +90,12 @@ main(void)
 	qsort(flush, 3, sizeof(double), cmp);
 	printf("collector decode+aggregate per datagram\t%.0f\tns\t-\n", feed[1]);
 	printf("collector first flush, 10000 domains, SQLite\t%.1f\tms\t-\n", flush[1]);
+	{
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		printf("collector in-process bench peak RSS\t%.1f\tMB\t-\n",
+		       (double)ru.ru_maxrss / 1024.0);
+	}
 	return 0;
 }

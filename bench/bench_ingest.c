@@ -7,12 +7,14 @@
  *   bench_ingest [N]     N messages (default 10000), modelled on the sys4 corpus mail
  *
  * Prints `name<TAB>value<TAB>unit<TAB>target` lines (bench/run); each figure is the
- * median of 3 runs over a fresh store and Maildir in $TLSRPT_TEST_TMP (or /tmp).
+ * median of 3 runs over a fresh store and Maildir in $TLSRPT_TEST_TMP (or /tmp), with
+ * the median CPU time (user + system) per item and the peak RSS of the process.
  */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,16 @@
 #include "util/buf.h"
 
 #define RUNS 3
+
+static double
+cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static double
 now_s(void)
@@ -102,14 +114,14 @@ rm_store(const char *db)
 
 /* One run: writes n messages to dir/new, then ingests them; returns messages/s. */
 static double
-run_maildir(const char *dir, const char *db, int n)
+run_maildir(const char *dir, const char *db, int n, double *cpu_us)
 {
 	char p[1024], q[1100];
 	struct buf msg, data;
 	struct store *s;
 	struct ingest in = { 0 };
 	struct err e = { 0 };
-	double t0, t1;
+	double t0, t1, c0;
 	int done = 0;
 
 	rm_store(db);
@@ -138,6 +150,7 @@ run_maildir(const char *dir, const char *db, int n)
 	in.store = s;
 	buf_init(&data, 64 << 20);
 	t0 = now_s();
+	c0 = cpu_s();
 	for (int i = 0; i < n; i++) {
 		struct ingest_result res;
 		FILE *f;
@@ -158,6 +171,7 @@ run_maildir(const char *dir, const char *db, int n)
 		rename(p, q);
 	}
 	t1 = now_s();
+	*cpu_us = (cpu_s() - c0) * 1e6 / n;
 	buf_clear(&data);
 	store_close(s);
 	for (int i = 0; i < n; i++) {
@@ -174,13 +188,13 @@ run_maildir(const char *dir, const char *db, int n)
 
 /* Report bodies (gzip) through ingest_report(), as the upload handler does. */
 static double
-run_bodies(const char *db, int n)
+run_bodies(const char *db, int n, double *cpu_us)
 {
 	struct buf json, *gz = calloc((size_t)n, sizeof(*gz));
 	struct store *s;
 	struct ingest in = { 0 };
 	struct err e = { 0 };
-	double t0, t1;
+	double t0, t1, c0;
 
 	rm_store(db);
 	buf_init(&json, 1 << 20);
@@ -194,6 +208,7 @@ run_bodies(const char *db, int n)
 		exit(1);
 	in.store = s;
 	t0 = now_s();
+	c0 = cpu_s();
 	for (int i = 0; i < n; i++) {
 		struct ingest_result res;
 
@@ -203,6 +218,7 @@ run_bodies(const char *db, int n)
 		}
 	}
 	t1 = now_s();
+	*cpu_us = (cpu_s() - c0) * 1e6 / n;
 	store_close(s);
 	for (int i = 0; i < n; i++)
 		buf_clear(&gz[i]);
@@ -216,7 +232,8 @@ main(int argc, char **argv)
 {
 	const char *tmp = getenv("TLSRPT_TEST_TMP");
 	char dir[512], db[600];
-	double mail[RUNS], body[RUNS];
+	double mail[RUNS], body[RUNS], mail_cpu[RUNS], body_cpu[RUNS];
+	struct rusage ru;
 	int n = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 10000;
 
 	if (n <= 0)
@@ -225,8 +242,8 @@ main(int argc, char **argv)
 	mkdir(dir, 0700);
 	snprintf(db, sizeof(db), "%s/store.sqlite", dir);
 	for (int r = 0; r < RUNS; r++) {
-		mail[r] = run_maildir(dir, db, n);
-		body[r] = run_bodies(db, n);
+		mail[r] = run_maildir(dir, db, n, &mail_cpu[r]);
+		body[r] = run_bodies(db, n, &body_cpu[r]);
 	}
 	qsort(mail, RUNS, sizeof(double), cmp_double);
 	qsort(body, RUNS, sizeof(double), cmp_double);
@@ -234,6 +251,12 @@ main(int argc, char **argv)
 	       mail[RUNS / 2]);
 	printf("ingest: report bodies as uploaded (gzip, %d)\t%.0f\treports/s\t-\n", n,
 	       body[RUNS / 2]);
+	qsort(mail_cpu, RUNS, sizeof(double), cmp_double);
+	qsort(body_cpu, RUNS, sizeof(double), cmp_double);
+	printf("ingest: CPU per e-mail (Maildir)\t%.0f\tus\t-\n", mail_cpu[RUNS / 2]);
+	printf("ingest: CPU per uploaded report body\t%.0f\tus\t-\n", body_cpu[RUNS / 2]);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("ingest: peak RSS\t%.1f\tMB\t-\n", (double)ru.ru_maxrss / 1024.0);
 	char p[600];
 	snprintf(p, sizeof(p), "%s/new", dir);
 	rmdir(p);

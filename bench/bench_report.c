@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "report/gzip.h"
 #include "report/report.h"
@@ -180,5 +181,11 @@ main(void)
 	buf_clear(&json);
 	report_free(big);
 	report_free(daily);
+	{
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		printf("report bench peak RSS\t%.1f\tMB\t-\n", (double)ru.ru_maxrss / 1024.0);
+	}
 	return 0;
 }

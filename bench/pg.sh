@@ -5,7 +5,9 @@
 # [store] backend = "postgresql", fed by tests/tools/sendmany (2 sender threads):
 # 1,000,000 results over 10,000 and over 100,000 domains; the figure is results divided
 # by the time from the first result sent until PostgreSQL holds all of them (psql polls
-# sum(success + failure) every 50 ms), so it includes the 1 s flush interval.
+# sum(success + failure) every 50 ms), so it includes the 1 s flush interval.  Each
+# figure is the median of 3 runs; the collector's CPU per result (utime + stime of the
+# daemon from /proc) and its peak RSS (VmHWM) are figures of their own.
 # Prints name<TAB>value<TAB>unit<TAB>target lines.  Skips (no lines) without PostgreSQL.
 set -u
 B=${B:-build}
@@ -40,20 +42,38 @@ stored() {
 		-c 'SELECT coalesce(sum(success + failure), 0) FROM session_counts'
 }
 N=1000000
+TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 total=0
-for D in 10000 100000; do
-	total=$((total + N))
-	t0=$(date +%s.%N)
-	"$B/tests/tools/sendmany" --socket "$T/s" --count $N --domains $D --threads 2 >"$T/send" ||
-		exit 1
-	i=0
-	while [ "$(stored)" -lt $total ] && [ $i -lt 2400 ]; do
-		sleep 0.05
-		i=$((i + 1))
+rates_10000=""
+rates_100000=""
+cpu=""
+for run in 1 2 3; do
+	for D in 10000 100000; do
+		total=$((total + N))
+		c0=$(cpu_ticks $cpid)
+		t0=$(date +%s.%N)
+		"$B/tests/tools/sendmany" --socket "$T/s" --count $N --domains $D --threads 2 \
+			>"$T/send" || exit 1
+		i=0
+		while [ "$(stored)" -lt $total ] && [ $i -lt 2400 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		t1=$(date +%s.%N)
+		c1=$(cpu_ticks $cpid)
+		got=$(stored)
+		[ "$got" -eq $total ] || echo "bench/pg.sh: stored $got, want $total" >&2
+		rate=$(awk -v n=$N -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", n / (b - a) }')
+		if [ $D = 10000 ]; then rates_10000="$rates_10000 $rate"; else rates_100000="$rates_100000 $rate"; fi
+		cpu="$cpu $(awk -v t=$((c1 - c0)) -v k="$TCK" -v n=$N 'BEGIN { printf "%.2f", t / k * 1e6 / n }')"
 	done
-	t1=$(date +%s.%N)
-	got=$(stored)
-	[ "$got" -eq $total ] || echo "bench/pg.sh: stored $got, want $total" >&2
-	rate=$(awk -v n=$N -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", n / (b - a) }')
-	printf 'PostgreSQL store, 1 collector, %d domains\t%s\tresults/s\t>= 100000\n' "$D" "$rate"
 done
+printf 'PostgreSQL store, 1 collector, 10000 domains\t%s\tresults/s\t>= 100000\n' \
+	"$(echo $rates_10000 | tr ' ' '\n' | median)"
+printf 'PostgreSQL store, 1 collector, 100000 domains\t%s\tresults/s\t>= 100000\n' \
+	"$(echo $rates_100000 | tr ' ' '\n' | median)"
+printf 'PostgreSQL store: collector CPU per result\t%s\tus\t-\n' "$(echo $cpu | tr ' ' '\n' | median)"
+printf 'PostgreSQL store: collector peak RSS (VmHWM)\t%s\tMB\t-\n' \
+	"$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$cpid/status")"

@@ -192,6 +192,8 @@ receiver_start(const struct conf *conf, struct receiver **out, struct err *e)
 		.handler = dispatch,
 		.precheck = precheck,
 		.ctx = r,
+		.request_timeout_s =
+		        (unsigned)(conf_duration_ms(conf, "web.request-timeout") / 1000),
 	};
 	/* SQLite: uploads that arrive together share one transaction (its begin() nests);
 	   each is answered only after that transaction is committed */

@@ -214,6 +214,19 @@ raw_get(struct loader *ld, const struct conf_key *k, const char *flat, size_t ba
 	return r;
 }
 
+/* Appends one entry, doubling the array (growing it by one entry per append copied the
+ * whole array each time wherever realloc could not grow in place: quadratic on a list
+ * of many values). */
+static void
+raw_add(struct raw *r, struct raw_entry x)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 4;
+		r->e = xreallocarray(r->e, r->cap, sizeof(*r->e));
+	}
+	r->e[r->n++] = x;
+}
+
 static void
 classify(struct loader *ld, const struct toml_flat *f)
 {
@@ -228,8 +241,7 @@ classify(struct loader *ld, const struct toml_flat *f)
 		const char *store = f->key + 7, *dot = strchr(store, '.');
 		if (dot && dot > store && dot[1] != '\0') {
 			struct raw *r = raw_get(ld, &lookup_key, f->key, strlen(f->key));
-			r->e = xreallocarray(r->e, r->n + 1, sizeof(*r->e));
-			r->e[r->n++] = (struct raw_entry){ f, PART_PLAIN, 0 };
+			raw_add(r, (struct raw_entry){ f, PART_PLAIN, 0 });
 		}
 		return;
 	}
@@ -246,9 +258,7 @@ classify(struct loader *ld, const struct toml_flat *f)
 		}
 		return;
 	}
-	struct raw *r = raw_get(ld, k, f->key, base_len);
-	r->e = xreallocarray(r->e, r->n + 1, sizeof(*r->e));
-	r->e[r->n++] = (struct raw_entry){ f, part, index };
+	raw_add(raw_get(ld, k, f->key, base_len), (struct raw_entry){ f, part, index });
 }
 
 /* ------------------------------------------------------------------ building items */

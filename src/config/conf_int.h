@@ -64,7 +64,7 @@ struct raw {
 	const struct conf_key *key;
 	char *name;
 	struct raw_entry *e;
-	size_t n;
+	size_t n, cap;
 };
 
 struct loader {

@@ -379,6 +379,9 @@ const struct conf_key conf_keys[] = {
 	  "the dashboard flags a reporter with no report for more than this many days" },
 	{ "web.sts-safe-days", CONF_INTEGER, "14", 1, 365, NULL, NULL, NULL, 0,
 	  "MTA-STS testing-mode reports without failures for this many days: enforce looks safe" },
+	{ "web.request-timeout", CONF_DURATION, "60s", 1 * SEC, 1 * HOUR, NULL, NULL, NULL, 0,
+	  "longest time one request may take to arrive; slower clients (slowloris) are "
+	  "disconnected" },
 
 	/* delivery */
 	{ "delivery.mode", CONF_ENUM, "relay", 0, 0, "relay|direct", NULL, NULL, 0,

@@ -641,7 +641,7 @@ mime_parse(struct mime_msg *m, struct span raw, const struct mime_limits *lim, s
 	if (rc)
 		return rc;
 	if (m->parts[0].hdr_count == 0)
-		return err_set(e, ERR_INVALID, "not an e-mail message: no header fields");
+		return err_set(e, ERR_INVALID, "no header fields");
 	return 0;
 }
 

@@ -3,12 +3,22 @@
  *
  * RFC 9110 status codes 200/400/404/405/413; RFC 8460 section 5.4 (HTTPS report
  * submission: POST of the report body).
+ * Slow clients: libmicrohttpd's connection timeout only counts time without progress,
+ * so a client that sends one header byte every few seconds (slowloris) would keep its
+ * connection, and 16 of them would lock out every other client of their address.  A
+ * watchdog thread therefore shuts down the socket of every connection whose current
+ * request cycle (from the connection's start, or from the end of its previous request)
+ * has lasted longer than request_timeout_s; libmicrohttpd then sees the closed socket
+ * and drops the connection.
  * Threading: libmicrohttpd's single internal polling thread calls the precheck and the
  * handler; their context is only touched from that thread while the server runs.  With
- * group commit (opts.batch_begin), complete requests are suspended and queued (mutex
- * and condition variable) for one worker thread, which calls batch_begin, the handler
- * for each, batch_end, stores each answer in its connection and resumes it; the server
- * thread then sends the answer.  The handler and batch calls run on the worker only.
+ * group commit (opts.batch_begin), complete requests are suspended and queued (h->mu and
+ * h->cv) for one worker thread, which calls batch_begin, the handler for each,
+ * batch_end, stores each answer in its connection and resumes it; the server thread then
+ * sends the answer.  The handler and batch calls run on the worker only.  The list of
+ * open connections is shared with the watchdog under h->mu (the watchdog sleeps on its
+ * own h->wcv); an entry is removed (under the lock) before libmicrohttpd closes its
+ * socket, so the watchdog never shuts down a descriptor that was reused.
  */
 #include "net/httpd.h"
 
@@ -20,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "net/httpd_metrics.h"
 #include "util/str.h"
@@ -35,16 +46,29 @@ struct job {
 	char *method, *url;
 };
 
+/* One open connection, for the request deadline. */
+struct tracked {
+	struct tracked *prev, *next;
+	int fd;
+	int64_t since_ms; /* start of the current request cycle, CLOCK_MONOTONIC */
+	bool shut;        /* shut down by the watchdog */
+};
+
 struct httpd {
 	struct MHD_Daemon *d;
 	struct httpd_opts o;
 	uint16_t port;
+	pthread_mutex_t mu; /* guards the job queue, conns, stopping */
+	pthread_cond_t cv;  /* jobs for the group-commit worker */
+	pthread_cond_t wcv; /* wakes the watchdog at stop */
 	/* group commit (o.batch_begin set): jobs from the server thread to the worker */
 	bool batching, worker_started, stopping;
 	pthread_t worker;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	struct job *head, **tail;
+	/* request deadline */
+	pthread_t watchdog;
+	bool watchdog_started;
+	struct tracked *conns;
 };
 
 struct conn {
@@ -403,15 +427,76 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	return rc;
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *h = cls;
+	struct tracked *t = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (ci == NULL)
+			return;
+		t = xcalloc(1, sizeof(*t));
+		t->fd = ci->connect_fd;
+		t->since_ms = mono_ms();
+		pthread_mutex_lock(&h->mu);
+		t->next = h->conns;
+		if (h->conns)
+			h->conns->prev = t;
+		h->conns = t;
+		pthread_mutex_unlock(&h->mu);
+		*socket_context = t;
+		return;
+	}
+	if (t == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		h->conns = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	pthread_mutex_unlock(&h->mu);
+	free(t);
+	*socket_context = NULL;
+}
+
+/* A finished request starts the next request cycle of its connection (keep-alive). */
+static void
+restart_deadline(struct httpd *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	if (ci == NULL || ci->socket_context == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	((struct tracked *)ci->socket_context)->since_ms = mono_ms();
+	pthread_mutex_unlock(&h->mu);
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
 	struct conn *k = *con_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	restart_deadline(cls, c);
 	if (k) {
 		if (k->done) {
 			response_free_headers(&k->resp);
@@ -423,11 +508,40 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+static void *
+watchdog(void *arg)
+{
+	struct httpd *h = arg;
+	int64_t limit = (int64_t)h->o.request_timeout_s * 1000;
+
+	pthread_mutex_lock(&h->mu);
+	while (!h->stopping) {
+		int64_t now = mono_ms();
+		struct timespec until;
+
+		for (struct tracked *t = h->conns; t; t = t->next)
+			if (!t->shut && now - t->since_ms > limit) {
+				shutdown(t->fd, SHUT_RDWR);
+				t->shut = true;
+			}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->wcv, &h->mu, &until);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
 static void
 httpd_free(struct httpd *h)
 {
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
+	pthread_cond_destroy(&h->wcv);
 	free(h);
 }
 
@@ -457,11 +571,13 @@ httpd_start(const struct httpd_opts *o, struct httpd **out, struct err *e)
 		h->o.timeout_s = 30;
 	if (h->o.max_response == 0)
 		h->o.max_response = (size_t)64 * 1024;
+	if (h->o.request_timeout_s == 0)
+		h->o.request_timeout_s = 60;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (o->batch_begin != NULL) {
 		if (o->batch_end == NULL) {
-			free(h);
+			free(h); /* nothing initialised yet */
 			return err_set(e, ERR_INVALID, "httpd: batch_begin needs batch_end");
 		}
 		h->batching = true;
@@ -470,6 +586,7 @@ httpd_start(const struct httpd_opts *o, struct httpd **out, struct err *e)
 	h->tail = &h->head;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
+	pthread_cond_init(&h->wcv, NULL);
 	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
 		httpd_free(h);
 		return err_set(e, ERR_INVALID, "httpd: TLS needs both a certificate and a key");
@@ -487,7 +604,8 @@ httpd_start(const struct httpd_opts *o, struct httpd **out, struct err *e)
 		                        h->o.max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		                        h->o.max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
 		                        h->o.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		                        h, MHD_OPTION_HTTPS_MEM_CERT, o->tls_cert,
+		                        h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+		                        MHD_OPTION_HTTPS_MEM_CERT, o->tls_cert,
 		                        MHD_OPTION_HTTPS_MEM_KEY, o->tls_key, MHD_OPTION_END);
 	} else {
 		h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
@@ -495,7 +613,8 @@ httpd_start(const struct httpd_opts *o, struct httpd **out, struct err *e)
 		                        h->o.max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		                        h->o.max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
 		                        h->o.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		                        h, MHD_OPTION_END);
+		                        h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+		                        MHD_OPTION_END);
 	}
 	if (h->d == NULL) {
 		httpd_free(h);
@@ -516,6 +635,11 @@ httpd_start(const struct httpd_opts *o, struct httpd **out, struct err *e)
 		}
 		h->worker_started = true;
 	}
+	if (pthread_create(&h->watchdog, NULL, watchdog, h) != 0) {
+		httpd_stop(h); /* stops the worker, if any, and the server */
+		return err_set(e, ERR_IO, "httpd: cannot start the request watchdog thread");
+	}
+	h->watchdog_started = true;
 	*out = h;
 	return 0;
 }
@@ -539,6 +663,13 @@ httpd_stop(struct httpd *h)
 		pthread_cond_signal(&h->cv);
 		pthread_mutex_unlock(&h->mu);
 		pthread_join(h->worker, NULL);
+	}
+	if (h->watchdog_started) {
+		pthread_mutex_lock(&h->mu);
+		h->stopping = true;
+		pthread_cond_broadcast(&h->wcv);
+		pthread_mutex_unlock(&h->mu);
+		pthread_join(h->watchdog, NULL);
 	}
 	MHD_stop_daemon(h->d);
 	httpd_free(h);

@@ -90,6 +90,7 @@ struct httpd_opts {
 	int (*batch_begin)(void *ctx);
 	int (*batch_end)(void *ctx);
 	unsigned batch_max;
+	unsigned request_timeout_s; /* one request cycle at most (slow clients); 0 = 60 */
 };
 
 /* Starts listening.  Returns 0 and *out (stop with httpd_stop), or ERR_INVALID / ERR_IO. */

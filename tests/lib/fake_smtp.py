@@ -1,10 +1,15 @@
 """fake_smtp.py - a fake SMTP server on 127.0.0.1 for the delivery tests.
 
 It records every line of every session, answers RCPT per recipient from a plan of
-replies (then 250), and keeps the received sessions per recipient.
+replies (then 250), and keeps the received sessions per recipient.  Every message it
+accepted (the moment it decides to answer 250 to the end of DATA) is also kept in
+self.accepted as (time.monotonic(), rcpt, message bytes); quit_delay (seconds) delays
+the answer to QUIT (crash tests widen the time between acceptance and the client's
+own record of it); self.active counts the open sessions.
 """
 import socket
 import threading
+import time
 
 
 class FakeSMTP:
@@ -19,12 +24,17 @@ class FakeSMTP:
         self.port = self.sock.getsockname()[1]
         self.plan = {}
         self.sessions = []  # (rcpt, bytes)
+        self.accepted = []  # (monotonic time, rcpt, message bytes)
+        self.quit_delay = 0.0
+        self.active = 0  # sessions open
         self.lock = threading.Lock()
         threading.Thread(target=self.serve, daemon=True).start()
 
     def serve(self):
         while True:
             conn, _ = self.sock.accept()
+            with self.lock:
+                self.active += 1
             threading.Thread(target=self.session, args=(conn,), daemon=True).start()
 
     def session(self, conn):
@@ -57,6 +67,7 @@ class FakeSMTP:
                     send(reply)
                 elif verb == b"DATA":
                     send(b"354 go ahead")
+                    data = bytearray()
                     while True:
                         dl = f.readline()
                         if not dl:
@@ -64,8 +75,13 @@ class FakeSMTP:
                         rec += dl
                         if dl == b".\r\n":
                             break
+                        data += dl
+                    with self.lock:
+                        self.accepted.append((time.monotonic(), rcpt[0], bytes(data)))
                     send(b"250 2.0.0 queued")
                 elif verb == b"QUIT":
+                    if self.quit_delay:
+                        time.sleep(self.quit_delay)
                     send(b"221 2.0.0 bye")
                     return
                 else:
@@ -75,6 +91,7 @@ class FakeSMTP:
         finally:
             with self.lock:
                 self.sessions.append((rcpt[0], bytes(rec)))
+                self.active -= 1
             conn.close()
 
     def of(self, rcpt):

@@ -1,0 +1,2 @@
+import sys
+sys.stdout.buffer.write(b'[log]\nlevel = "info\x00"\n')

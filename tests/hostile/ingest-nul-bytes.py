@@ -1,0 +1,6 @@
+import sys
+# NUL bytes in a text body
+sys.stdout.buffer.write(b"From: reports@hostile.example\r\nTo: tls@example.org\r\nSubject: Report\r\n"
+    b"Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <x@hostile.example>\r\n"
+    b"MIME-Version: 1.0\r\n" + b"Content-Type: text/plain\r\n\r\n" +
+    b"a\x00b\x00" * 1000 + b"\r\n")
