@@ -33,6 +33,16 @@
 
 struct store;
 
+/* Module error codes (below -100, see util/err.h). */
+enum {
+	/*
+	 * commit(): the COMMIT was sent but no answer came back (the connection broke), so
+	 * the transaction may or may not have committed.  Retrying could count twice; the
+	 * collector drops such a flush instead (at most once) and counts it.
+	 */
+	STORE_ECOMMIT_UNKNOWN = -101,
+};
+
 enum store_window_state {
 	STORE_WINDOW_OPEN = 0,
 	STORE_WINDOW_REPORTED = 1,
