@@ -1028,6 +1028,11 @@ static const struct store_ops pg_ops = {
 	.outbox_claim = pg_outbox_claim,
 	.outbox_reset = pg_outbox_reset,
 	.purge = pg_purge,
+	/* received reports (store_pg_received.c) */
+	.received_add = pg_received_add,
+	.received_walk = pg_received_walk,
+	.received_raw = pg_received_raw,
+	.received_purge = pg_received_purge,
 };
 
 int

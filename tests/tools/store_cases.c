@@ -23,12 +23,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "report/report.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/str.h"
 
 /* the number of ok() calls main makes */
-#define N_PLANNED 42
+#define N_PLANNED 53
 
 static const char *backend, *where;
 static int n_tests, n_fail;
@@ -746,6 +747,282 @@ case_window_claim_purge(struct store *s)
 	buf_clear(&b);
 }
 
+/* ------------------------------------------------------------------ received reports */
+
+static struct report *
+sample_report(const char *org, const char *rid, int64_t start, const char *pdomain)
+{
+	struct report *r = report_new(org, start, start + 86399, "mailto:ops@sender.example", rid);
+	struct report_policy *p = report_add_policy(r, REPORT_POLICY_STS, NULL, pdomain, NULL);
+	struct report_policy *q =
+	        report_add_policy(r, REPORT_POLICY_UNKNOWN, "future-type", "other.example", NULL);
+	struct report_failure f1 = { .result_type = REPORT_RESULT_CERTIFICATE_EXPIRED,
+		                     .sending_mta_ip = "192.0.2.1",
+		                     .receiving_mx_hostname = "mx1.a.example",
+		                     .failed_session_count = 4 };
+	struct report_failure f2 = { .result_type = REPORT_RESULT_UNKNOWN,
+		                     .result_type_other = "new-result",
+		                     .receiving_ip = "2001:db8::1",
+		                     .receiving_mx_helo = "helo.a.example",
+		                     .failed_session_count = 1,
+		                     .additional_information = "https://x.example/i",
+		                     .failure_reason_code = "X1" };
+
+	report_policy_add_string(p, "version: STSv1");
+	report_policy_add_string(p, "mode: enforce");
+	report_policy_add_mx_host(p, "mx1.a.example", NULL);
+	report_policy_add_mx_host(p, "*.a.example", NULL);
+	p->successful = 100;
+	p->failed = 5;
+	report_policy_add_failure(p, &f1);
+	report_policy_add_failure(p, &f2);
+	q->successful = 7;
+	return r;
+}
+
+static int
+render_received(void *ctx, const struct store_received_row *r)
+{
+	struct buf *b = ctx;
+#define S(x) ((x) ? (x) : "-")
+	if (r->policy_type == NULL)
+		buf_printf(b,
+		           "report %s %s org=%s contact=%s %" PRId64 "-%" PRId64 " quirks=%" PRIu64
+		           " %s dkim=%s/%s verified=%d at=%" PRId64 " sightings=%u channels=%s\n",
+		           r->submitter, r->report_id, S(r->organization), S(r->contact_info),
+		           r->start, r->end, r->quirks, r->channel, r->dkim, r->dkim_detail,
+		           (int)r->verified, r->received_at, r->sightings, S(r->channels));
+	else if (r->result_type == NULL)
+		buf_printf(b, "  policy %d %s %s strings=[%s] mx=[%s] %" PRIu64 "/%" PRIu64 "\n",
+		           r->policy_index, r->policy_type, S(r->policy_domain),
+		           S(r->policy_strings), S(r->mx_hosts), r->success, r->failure);
+	else
+		buf_printf(b, "    %s ip=%s mx=%s helo=%s rip=%s info=%s code=%s %" PRIu64 "\n",
+		           r->result_type, S(r->sending_ip), S(r->receiving_mx),
+		           S(r->receiving_helo), S(r->receiving_ip), S(r->additional_info),
+		           S(r->reason_code), r->count);
+#undef S
+	return 0;
+}
+
+static const char *
+received_text(struct store *s, const struct store_received_filter *f, struct buf *b)
+{
+	struct err e = { 0 };
+
+	buf_clear(b);
+	buf_init(b, 1 << 20);
+	if (s->ops->received_walk(s, f, render_received, b, &e) != 0)
+		buf_printf(b, "error: %s", e.msg);
+	return buf_cstr(b);
+}
+
+static const unsigned char raw1[] = { 0x1f, 0x8b, 0x00, 0xff, 'x', 0x00, '\'', '\\' };
+
+static int
+add_received(struct store *s, struct report *r, const char *submitter, const char *channel,
+             const char *dkim, bool verified, int64_t at, int64_t *id, bool *dup, struct err *e)
+{
+	struct store_received_in in = {
+		.report = r,
+		.submitter = submitter,
+		.report_id = r->report_id,
+		.channel = channel,
+		.dkim = dkim,
+		.dkim_detail = verified ? "d=sender.example" : "",
+		.verified = verified,
+		.received_at = at,
+		.raw_gz = { (const char *)raw1, sizeof(raw1) },
+	};
+	return s->ops->received_add(s, &in, id, dup, e);
+}
+
+#define RPOL1                                                                                      \
+	"  policy 0 sts a.example strings=[version: STSv1\nmode: enforce] "                        \
+	"mx=[mx1.a.example,*.a.example] 100/5\n"                                                   \
+	"    certificate-expired ip=192.0.2.1 mx=mx1.a.example helo=- rip=- info=- "               \
+	"code=- 4\n"                                                                               \
+	"    new-result ip=- mx=- helo=helo.a.example rip=2001:db8::1 "                            \
+	"info=https://x.example/i code=X1 1\n"                                                     \
+	"  policy 1 future-type other.example strings=[-] mx=[-] 7/0\n"
+
+static void
+case_received(void)
+{
+	struct store *s = open_store();
+	struct err e = { 0 };
+	struct report *r1 = sample_report("Sender Org", "rep-1", T0, "a.example");
+	struct report *r2 = sample_report(NULL, "rep-2", T0 + 86400, "b.example");
+	struct store_received_filter f = { 0 };
+	int64_t id1 = 0, id2 = 0, id3 = 0, id4 = 0;
+	bool d1 = true, d2 = true, d3 = false, d4 = false;
+	struct buf b, raw;
+	const char *got;
+	char want[2048];
+	uint64_t n = 99;
+	int rc;
+
+	buf_init(&b, 1 << 20);
+	buf_init(&raw, 1 << 20);
+	rc = add_received(s, r1, "sender.example", "mail", "none", false, T0 + 90000, &id1, &d1,
+	                  &e);
+	rc = rc ? rc
+	        : add_received(s, r2, "other.example", "http", "pass", true, T0 + 180000, &id2, &d2,
+	                       &e);
+	ok(rc == 0 && !d1 && !d2 && id1 > 0 && id2 > id1, "received_add: two new reports",
+	   "rc=%d dup %d %d ids %" PRId64 " %" PRId64 ": %s", rc, d1, d2, id1, id2, e.msg);
+	rc = add_received(s, r1, "sender.example", "http", "none", false, T0 + 90001, &id3, &d3,
+	                  &e);
+	rc = rc ? rc
+	        : add_received(s, r1, "sender.example", "file", "pass", true, T0 + 90002, &id4, &d4,
+	                       &e);
+	ok(rc == 0 && d3 && d4 && id3 == id1 && id4 == id1,
+	   "received_add: same (submitter, report-id) is a sighting of the first",
+	   "rc=%d dup %d %d ids %" PRId64 " %" PRId64 " want %" PRId64 ": %s", rc, d3, d4, id3, id4,
+	   id1, e.msg);
+
+	f.include_unverified = true;
+	got = received_text(s, &f, &b);
+	snprintf(want, sizeof(want),
+	         "report sender.example rep-1 org=Sender Org contact=mailto:ops@sender.example "
+	         "1767225600-1767311999 quirks=0 mail dkim=pass/d=sender.example verified=1 "
+	         "at=1767315600 sightings=3 channels=file,http,mail\n" RPOL1
+	         "report other.example rep-2 org=- contact=mailto:ops@sender.example "
+	         "1767312000-1767398399 quirks=0 http dkim=pass/d=sender.example verified=1 "
+	         "at=1767405600 sightings=1 channels=http\n"
+	         "  policy 0 sts b.example strings=[version: STSv1\nmode: enforce] "
+	         "mx=[mx1.a.example,*.a.example] 100/5\n");
+	ok(strncmp(got, want, strlen(want)) == 0,
+	   "received_walk: reports by start, policies, failures; a verified copy upgrades",
+	   "got\n%s\nwant (start)\n%s", got, want);
+
+	memset(&f, 0, sizeof(f));
+	f.include_unverified = true;
+	f.domain = "b.example";
+	got = received_text(s, &f, &b);
+	ok(strncmp(got, "report other.example rep-2 ", 27) == 0 &&
+	           strstr(got, "policy 0 sts b.example") != NULL &&
+	           strstr(got, "other.example strings") == NULL && strstr(got, "rep-1") == NULL,
+	   "received_walk: domain filter (reports with it, only its policies)", "got\n%s", got);
+	f.domain = NULL;
+	f.reporter = "SENDER org";
+	f.reports_only = true;
+	got = received_text(s, &f, &b);
+	ok(strncmp(got, "report sender.example rep-1 ", 28) == 0 && strchr(got, '\n')[1] == '\0',
+	   "received_walk: reporter substring (any case), reports only", "got\n%s", got);
+	memset(&f, 0, sizeof(f));
+	f.since = T0 + 86400;
+	f.reports_only = true;
+	got = received_text(s, &f, &b);
+	ok(strncmp(got, "report other.example rep-2 ", 27) == 0 && strchr(got, '\n')[1] == '\0',
+	   "received_walk: since filter", "got\n%s", got);
+	f.since = 0;
+	f.until = T0 + 86400;
+	f.id = id2;
+	got = received_text(s, &f, &b);
+	ok(got[0] == '\0', "received_walk: id and until filters combine", "got\n%s", got);
+
+	rc = s->ops->received_raw(s, id1, &raw, &e);
+	ok(rc == 0 && raw.len == sizeof(raw1) && memcmp(raw.data, raw1, raw.len) == 0,
+	   "received_raw: the original bytes, byte for byte", "rc=%d len %zu: %s", rc, raw.len,
+	   e.msg);
+	rc = s->ops->received_raw(s, id2 + 1000, &raw, &e);
+	ok(rc == ERR_NOTFOUND && strstr(e.msg, "no received report with id ") != NULL,
+	   "received_raw: unknown id is ERR_NOTFOUND", "got rc=%d \"%s\"", rc, e.msg);
+	rc = s->ops->received_purge(s, T0 + 100000, &n, &e);
+	memset(&f, 0, sizeof(f));
+	f.include_unverified = true;
+	f.reports_only = true;
+	got = received_text(s, &f, &b);
+	ok(rc == 0 && n == 1 && strncmp(got, "report other.example rep-2 ", 27) == 0 &&
+	           strchr(got, '\n')[1] == '\0',
+	   "received_purge: reports received before the bound go",
+	   "rc=%d n=%" PRIu64 " (want 1): %s\n%s", rc, n, e.msg, got);
+	buf_clear(&b);
+	buf_clear(&raw);
+	report_free(r1);
+	report_free(r2);
+	store_close(s);
+}
+
+enum { RECEIVERS = 3 };
+
+/* One receiving host: adds the same 20 reports; prints "dup" or "new" per add. */
+static int
+receiver(int fd)
+{
+	struct store *s = open_store();
+	struct err e = { 0 };
+
+	for (int i = 0; i < 20; i++) {
+		char rid[32];
+		int64_t id;
+		bool dup;
+		struct report *r;
+
+		snprintf(rid, sizeof(rid), "race-%d", i);
+		r = sample_report("Race", rid, T0, "race.example");
+		if (add_received(s, r, "race.example", "mail", "none", false, T0 + 200000, &id,
+		                 &dup, &e) != 0) {
+			fprintf(stderr, "receiver: %s\n", e.msg);
+			report_free(r);
+			return 1;
+		}
+		report_free(r);
+		if (write(fd, dup ? "d" : "n", 1) != 1)
+			return 1;
+	}
+	store_close(s);
+	return 0;
+}
+
+static void
+case_received_race(void)
+{
+	pid_t pids[RECEIVERS];
+	int pfd[2], bad = 0, news = 0, dups = 0;
+	char c;
+	struct store *s;
+	struct store_received_filter f = { .include_unverified = true, .reporter = "race" };
+	struct buf b;
+	const char *got;
+
+	if (pipe(pfd) != 0)
+		return;
+	fflush(stdout);
+	for (int i = 0; i < RECEIVERS; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			close(pfd[0]);
+			_exit(receiver(pfd[1]));
+		}
+	}
+	close(pfd[1]);
+	while (read(pfd[0], &c, 1) == 1) {
+		news += c == 'n';
+		dups += c == 'd';
+	}
+	close(pfd[0]);
+	for (int i = 0; i < RECEIVERS; i++) {
+		int status = 0;
+		if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			bad++;
+	}
+	s = open_store();
+	buf_init(&b, 1 << 22);
+	got = received_text(s, &f, &b);
+	size_t reports = 0;
+	for (const char *p = got; (p = strstr(p, "sightings=3 ")) != NULL; p++)
+		reports++;
+	ok(bad == 0 && news == 20 && dups == 40 && reports == 20,
+	   "received_add: three hosts adding the same 20 reports store each once",
+	   "failed %d, new %d (want 20), duplicates %d (want 40), reports with 3 sightings %zu",
+	   bad, news, dups, reports);
+	buf_clear(&b);
+	store_close(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -773,6 +1050,8 @@ main(int argc, char **argv)
 	case_claim_race(s);
 	case_window_claim_purge(s);
 	store_close(s);
+	case_received();
+	case_received_race();
 	if (n_tests != N_PLANNED)
 		printf("# ran %d tests, planned %d\n", n_tests, N_PLANNED);
 	return n_fail ? 1 : 0;
