@@ -234,6 +234,11 @@ struct store_ops {
 	/* Open windows that ended at or before end_before, oldest first. */
 	int (*list_due)(struct store *s, int64_t end_before, store_window_fn fn, void *ctx,
 	                struct err *e);
+	/* Inside a transaction, before report generation reads window_id: *claimed is true
+	 * when this transaction may generate it (it exists, is open and no other transaction
+	 * on any host is generating it; the claim lasts until commit or rollback), else
+	 * false (skip the window).  May be NULL (then the transaction alone decides). */
+	int (*window_claim)(struct store *s, int64_t window_id, bool *claimed, struct err *e);
 	void (*close)(struct store *s);
 	/* outbox: report generation and delivery (issue 6) */
 	/* Inserts r (r->id ignored) and one delivery row per r->deliveries[]; *id receives
