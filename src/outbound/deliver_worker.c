@@ -57,6 +57,14 @@ run(void *arg)
 			         (unsigned long long)st.attempts, (unsigned long long)st.sent,
 			         (unsigned long long)st.failed, (unsigned long long)st.given_up);
 		pthread_mutex_lock(&w->mu);
+		/*
+		 * A pass looks at up to 100 due reports, and with several workers (or hosts)
+		 * most of them are claimed by the others: while a pass still tried something,
+		 * the next one starts at once instead of after the interval.  Rows that failed
+		 * wait for their next_try, so this ends when nothing is due.
+		 */
+		if (st.attempts > 0)
+			continue;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += w->interval_s;
 		while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &until) == 0)
