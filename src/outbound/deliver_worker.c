@@ -46,9 +46,11 @@ run(void *arg)
 		struct deliver_stats st = { 0 };
 		struct err e = { 0 };
 		struct timespec until;
+		int rc;
 
 		pthread_mutex_unlock(&w->mu);
-		if (deliver_pass(&o, &st, &e) != 0)
+		rc = deliver_pass(&o, &st, &e);
+		if (rc != 0)
 			log_error("msg=\"delivery pass failed; retrying later\" error=\"%s\"",
 			          e.msg);
 		else if (st.attempts > 0)
@@ -63,7 +65,7 @@ run(void *arg)
 		 * the next one starts at once instead of after the interval.  Rows that failed
 		 * wait for their next_try, so this ends when nothing is due.
 		 */
-		if (st.attempts > 0)
+		if (rc == 0 && st.attempts > 0)
 			continue;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += w->interval_s;
