@@ -49,6 +49,7 @@ enum {
 	RETRY_MIN_MS = 1000,        /* first retry after a failed flush, doubling ... */
 	RETRY_MAX_MS = 30000,       /* ... up to this */
 	QUIT_TRIES = 5,             /* flush attempts at shutdown before giving up */
+	STALL_MS = 30000,           /* a flush running this long counts as an outage */
 };
 
 struct period_entry {
@@ -82,6 +83,7 @@ struct collector {
 	struct aggregate *failed;     /* handed back after a failed attempt, for the receiver */
 	unsigned failures;            /* consecutive failed flush attempts */
 	int64_t retry_at;             /* monotonic ns: no hand-over before (backoff) */
+	int64_t flush_started;        /* monotonic ns: when `work` was handed over */
 	bool quit;                    /* receiver has handed over its last aggregate */
 	struct log_ratelimit drop_rl; /* receiver thread */
 	atomic_bool stopping;         /* collector_stop asks the receiver to finish */
@@ -718,6 +720,7 @@ hand_over(struct collector *c, bool wait, bool last)
 	if (c->work == NULL && (last || now >= c->retry_at)) {
 		if (aggregate_count(c->agg) > 0) {
 			c->work = c->agg;
+			c->flush_started = now;
 			c->agg = c->spare ? c->spare : aggregate_new();
 			c->spare = NULL;
 			atomic_store_explicit(&c->st_pending, 0, memory_order_relaxed);
@@ -733,24 +736,25 @@ hand_over(struct collector *c, bool wait, bool last)
 
 /*
  * Receiver: the memory bound.  Past max_memory the aggregate goes to the flusher early;
- * when it cannot (the store is failing and the flusher backs off, or a flush is still
- * running and the aggregate passed twice the bound), the counters of the oldest windows
- * are dropped until 3/4 of the bound is left, and counted.
+ * when it cannot because the store is failing (the flusher backs off, or a flush has
+ * been running for STALL_MS), the counters of the oldest windows are dropped until 3/4
+ * of the bound is left, and counted.  A flush that is only slow drops nothing.
  */
 static void
 enforce_bound(struct collector *c)
 {
 	size_t max = c->opts.max_memory, bytes = aggregate_bytes(c->agg);
 	struct aggregate_dropped d;
-	bool outage;
+	bool failing, stalled;
 
 	if (bytes <= max || hand_over(c, false, false))
 		return;
 	pthread_mutex_lock(&c->mu);
-	outage = c->failures > 0;
+	failing = c->failures > 0;
+	stalled = c->work != NULL && clock_mono_ns() - c->flush_started > STALL_MS * 1000000LL;
 	pthread_mutex_unlock(&c->mu);
 	bytes = aggregate_bytes(c->agg);
-	if (bytes <= max || (!outage && bytes / 2 <= max))
+	if (bytes <= max || !(failing || stalled))
 		return;
 	aggregate_drop_oldest(c->agg, max / 4 * 3, &d);
 	atomic_fetch_add(&c->st_dropped, d.sessions);
@@ -765,7 +769,7 @@ enforce_bound(struct collector *c)
 		log_error("collector memory bound reached, dropped the oldest windows' counters "
 		          "reason=%s sessions=%llu counters=%llu windows_from=%s windows_to=%s "
 		          "bytes=%zu max_memory=%zu dropped_total=%llu suppressed=%llu",
-		          outage ? "store-unreachable" : "flush-too-slow",
+		          failing ? "store-unreachable" : "flush-stalled",
 		          (unsigned long long)d.sessions, (unsigned long long)d.counters, from, to,
 		          bytes, max, (unsigned long long)atomic_load(&c->st_dropped),
 		          (unsigned long long)suppressed);

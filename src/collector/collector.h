@@ -16,9 +16,10 @@
  * into; the next hand-over waits for a backoff of 1 s doubling per failed attempt up to
  * 30 s, and the first successful flush writes everything.  Memory bound (max_memory):
  * past it the aggregate is flushed early; when that is not possible because the store is
- * failing (or a running flush is so slow that the aggregate passed twice the bound), the
- * counters of the OLDEST windows are dropped until 3/4 of the bound is left, counted in
- * stats.dropped and logged (rate-limited).  Below the bound nothing is lost.  At
+ * failing (a flush failed and the flusher backs off, or a flush has been running for
+ * 30 s), the counters of the OLDEST windows are dropped until 3/4 of the bound is left,
+ * counted in stats.dropped and logged (rate-limited).  Below the bound nothing is lost;
+ * while flushes merely run slowly nothing is dropped.  At
  * shutdown a failing flush is tried 5 times (1 s apart), then dropped and counted.
  *
  * Commit outcome unknown: when the store says the COMMIT was sent but its answer was
