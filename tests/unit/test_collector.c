@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -304,15 +308,20 @@ struct fake_store {
 	struct store base;
 	int fail_next;
 	int commit_unknown; /* next commits: commit, then report the outcome as unknown */
-	uint64_t pending, committed;
+	uint64_t pending;
+	_Atomic uint64_t committed; /* read by the test while a flusher thread writes */
 	int64_t next_id;
+	atomic_int down; /* begin fails with ERR_AGAIN (the database is unreachable) */
 };
 
 static int
 fk_begin(struct store *s, struct err *e)
 {
-	(void)e;
-	((struct fake_store *)s)->pending = 0;
+	struct fake_store *f = (struct fake_store *)s;
+
+	f->pending = 0;
+	if (atomic_load(&f->down))
+		return err_set(e, ERR_AGAIN, "reconnect: connection refused");
 	return 0;
 }
 
@@ -409,7 +418,7 @@ static const struct store_ops fake_ops = {
 static void
 test_flush_failure_keeps_deltas(void **state)
 {
-	struct fake_store fs = { { &fake_ops }, 0, 0, 0, 0, 0 };
+	struct fake_store fs = { { &fake_ops }, 0, 0, 0, 0, 0, 0 };
 	struct collector_opts o;
 	struct collector *c;
 	struct collector_stats st;
@@ -438,11 +447,74 @@ test_flush_failure_keeps_deltas(void **state)
 	collector_free(c);
 }
 
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* The threaded collector through a store outage: counters kept, retried, all written. */
+static void
+test_outage_keeps_counters(void **state)
+{
+	struct fake_store fs = { { &fake_ops }, 0, 0, 0, 0, 0, 0 };
+	struct collector_opts o;
+	struct collector *c;
+	struct collector_stats st;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct err e;
+	char buf[1024];
+	int fd, waited;
+
+	(void)state;
+	const char *tmp = getenv("TLSRPT_TEST_TMP");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.80s/tc%d.sock", tmp ? tmp : "/tmp",
+	         (int)getpid());
+	memset(&o, 0, sizeof(o));
+	o.socket_path = sa.sun_path;
+	o.socket_mode = -1;
+	o.flush_interval_ms = 50;
+	o.store = &fs.base;
+	atomic_store(&fs.down, 1);
+	assert_int_equal(collector_start(&o, &c, &e), 0);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 150; i++) {
+		dgram(buf, sizeof(buf), i % 2 ? "a.example" : "b.example", T0, "", i % 4 == 0);
+		assert_int_equal(
+		        sendto(fd, buf, strlen(buf), 0, (struct sockaddr *)&sa, sizeof(sa)),
+		        (ssize_t)strlen(buf));
+		if (i == 99) { /* the rest after two failed attempts (1 s apart) */
+			for (waited = 0; waited < 3000; waited += 10) {
+				collector_get_stats(c, &st);
+				if (st.flush_errors >= 2)
+					break;
+				sleep_ms(10);
+			}
+			assert_int_equal(st.flush_errors, 2);
+			assert_int_equal(st.accepted, 100);
+			assert_int_equal(atomic_load(&fs.committed), 0);
+		}
+	}
+	close(fd);
+	atomic_store(&fs.down, 0);
+	/* the next retry comes 2 s after the second failure */
+	for (waited = 0; waited < 5000 && atomic_load(&fs.committed) < 150; waited += 10)
+		sleep_ms(10);
+	assert_int_equal(atomic_load(&fs.committed), 150);
+	collector_stop(c, &st);
+	assert_int_equal(st.accepted, 150);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.flush_errors, 2);
+	assert_int_equal(st.pending, 0);
+}
+
 /* A committed flush whose answer was lost is not retried: nothing counts twice. */
 static void
 test_commit_unknown_at_most_once(void **state)
 {
-	struct fake_store fs = { { &fake_ops }, 0, 0, 0, 0, 0 };
+	struct fake_store fs = { { &fake_ops }, 0, 0, 0, 0, 0, 0 };
 	struct collector_opts o;
 	struct collector *c;
 	struct collector_stats st;
@@ -585,6 +657,7 @@ main(void)
 		cmocka_unit_test(test_dump_bounds),
 		cmocka_unit_test(test_flush_failure_keeps_deltas),
 		cmocka_unit_test(test_commit_unknown_at_most_once),
+		cmocka_unit_test(test_outage_keeps_counters),
 		cmocka_unit_test(test_merge_and_drop_oldest),
 	};
 	log_setup("test_collector", LOG_DEST_NONE, LOG_LEVEL_ERROR);
