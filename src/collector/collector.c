@@ -10,9 +10,10 @@
  * and the period cache; the flusher thread owns the store handle and the aggregate in
  * `work`.  Aggregates change hands under `mu` (work/spare/quit), never shared while
  * in use; after a failed flush the flusher hands its aggregate back as `failed` and the
- * receiver merges it (outage buffering, see collector.h); `failures` and `retry_at`
- * (the backoff) are guarded by `mu`.  Statistics are atomics that any thread may read.  The stop request is an
- * atomic flag seen within RECV_TIMEOUT_MS; the receiver then drains, hands over its last aggregate and sets quit.
+ * receiver merges it (outage buffering, see collector.h); `failures`, `retry_at` (the
+ * backoff) and `flush_started` are guarded by `mu`.  Statistics are atomics that any
+ * thread may read.  The stop request is an atomic flag seen within RECV_TIMEOUT_MS; the
+ * receiver then drains, hands over its last aggregate and sets quit.
  */
 #include "collector/collector.h"
 
