@@ -124,10 +124,13 @@ cmd_deliver(int argc, char **argv)
 	o.signers = &sg;
 	o.direct_port = (unsigned)port;
 	rc = deliver_pass(&o, &st, &e);
-	printf("reports=%llu attempts=%llu sent=%llu failed=%llu given-up=%llu\n",
+	printf("reports=%llu attempts=%llu sent=%llu failed=%llu given-up=%llu",
 	       (unsigned long long)st.reports, (unsigned long long)st.attempts,
 	       (unsigned long long)st.sent, (unsigned long long)st.failed,
 	       (unsigned long long)st.given_up);
+	if (st.deferred > 0) /* delivery.daily-cap */
+		printf(" deferred=%llu", (unsigned long long)st.deferred);
+	printf("\n");
 	if (rc)
 		fprintf(stderr, "tlsrpt: deliver: %s\n", e.msg);
 	rc = rc ? 1 : 0;

@@ -4,8 +4,9 @@
  *   tlsrptd [--config FILE] [--foreground] [--check-config] [--help] [--version]
  *
  * Wiring only: the roles (collector, reporter, receiver, web) live in the library and
- * are started here as server.roles enables them (tlsrptd_roles.c; default all).  SIGTERM and SIGINT stop the
- * daemon cleanly (exit 0).  Exit status: 0 ok, 1 failure, 2 usage error.
+ * are started here as server.roles enables them (tlsrptd_roles.c; default all).
+ * SIGTERM and SIGINT stop the daemon cleanly (exit 0).  Exit status: 0 ok, 1 failure,
+ * 2 usage error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -234,6 +235,19 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return 1;
 	}
+	/* LMTP listener (issue 8): report mail delivered by the MTA */
+	struct lmtp_listener *lmtp = NULL;
+	if ((roles & ROLE_RECEIVER) && lmtp_listener_start(conf, &lmtp, &e) != 0) {
+		log_error("not starting: %s", e.msg);
+		receiver_stop(recv);
+		deliver_workers_stop(dw);
+		outbound_scheduler_stop(sched);
+		collector_stop(col, NULL);
+		store_close(store);
+		close(sfd);
+		conf_free(conf);
+		return 1;
+	}
 	log_info("ready");
 	for (;;) {
 		struct signalfd_siginfo si;
@@ -253,6 +267,7 @@ main(int argc, char **argv)
 		break;
 	}
 	close(sfd);
+	lmtp_listener_stop(lmtp);
 	receiver_stop(recv);
 	deliver_workers_stop(dw);
 	if (net_ok)

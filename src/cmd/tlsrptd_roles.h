@@ -15,7 +15,7 @@ struct receiver;
 enum {
 	ROLE_COLLECTOR = 1, /* datagram socket and flusher */
 	ROLE_REPORTER = 2,  /* report generation scheduler and delivery workers */
-	ROLE_RECEIVER = 4,  /* report upload endpoint (and other inbound listeners) */
+	ROLE_RECEIVER = 4,  /* report upload endpoint and the LMTP listener */
 	ROLE_WEB = 8,       /* web UI / API on web.listen */
 	ROLE_ALL = 15,
 };
@@ -34,5 +34,17 @@ void roles_format(unsigned roles, char *out, size_t cap);
 int receiver_start(const struct conf *conf, struct receiver **out, struct err *e);
 /* Stops the endpoint and closes its store; NULL is a no-op. */
 void receiver_stop(struct receiver *r);
+
+struct lmtp_listener;
+
+/*
+ * Starts the LMTP listener (issue 8) on lmtp.listen: lmtp.workers threads, each with its
+ * own store connection, accepting mail for report.analysis.addresses and keeping it in
+ * lmtp.forward-maildir per report.analysis.forward.  *out is NULL (and 0 is returned)
+ * when lmtp.listen is empty.  Errors (address in use, store, Maildir) come with a message.
+ */
+int lmtp_listener_start(const struct conf *conf, struct lmtp_listener **out, struct err *e);
+/* Stops the listener (clients get 421), closes its stores; NULL is a no-op. */
+void lmtp_listener_stop(struct lmtp_listener *l);
 
 #endif

@@ -599,6 +599,16 @@ check_cross(struct loader *ld)
 	if (pass && user && pass->set && !user->set)
 		conf_error(ld, pass->line, "delivery.relay-user",
 		           "required when delivery.relay-password is set");
+	/* LMTP: report mail that should be kept needs somewhere to go */
+	const struct conf_item *lmtp = conf_item_find(c, "lmtp.listen");
+	const struct conf_item *fwd = conf_item_find(c, "report.analysis.forward");
+	const struct conf_item *md = conf_item_find(c, "lmtp.forward-maildir");
+	if (lmtp && lmtp->str && lmtp->str[0] && fwd && fwd->num &&
+	    (md == NULL || !md->has_value || md->str[0] == '\0'))
+		conf_error(ld, lmtp->line, "lmtp.forward-maildir",
+		           "required when lmtp.listen is set and report.analysis.forward is true "
+		           "(the Maildir that keeps report mail); or set report.analysis.forward "
+		           "= false to only analyse it");
 }
 
 /* ------------------------------------------------------------------ load */

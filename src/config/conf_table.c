@@ -206,6 +206,26 @@ validate_nonempty(const struct expr_value *v, struct err *e)
 	return 0;
 }
 
+static int
+validate_lmtp_listen(const struct expr_value *v, struct err *e)
+{
+	const char *p = "";
+	size_t n = 0;
+
+	if (text_of(v, &p, &n, e))
+		return ERR_INVALID;
+	if (n >= 5 && memcmp(p, "unix:", 5) == 0) {
+		if (n == 5 || p[5] != '/')
+			return err_set(e, ERR_INVALID, "expected unix:/absolute/path");
+		return 0;
+	}
+	if (validate_listen(v, e) != 0)
+		return err_set(e, ERR_INVALID,
+		               "expected unix:/path or HOST:PORT such as 127.0.0.1:2424 "
+		               "(empty: off)");
+	return 0;
+}
+
 /* ------------------------------------------------------------------ the table */
 
 #define KB 1024LL
@@ -227,7 +247,7 @@ const struct conf_key conf_keys[] = {
 	/* roles of this host (issue 10: many MTA hosts, one database) */
 	{ "server.roles", CONF_LIST, "all", 0, 0, NULL, NULL, validate_role, 0,
 	  "what tlsrptd runs here: collector (socket, flusher), reporter (report generation, "
-	  "delivery), receiver (upload endpoint), web; or all" },
+	  "delivery), receiver (upload endpoint, LMTP), web; or all" },
 
 	/* report (Stalwart) */
 	{ "report.submitter", CONF_EXPR, "key_get('default', 'hostname')", 0, 0, NULL, REPORT_VARS,
@@ -359,6 +379,29 @@ const struct conf_key conf_keys[] = {
 	  "rua destinations in these domains (or below) are never used" },
 	{ "delivery.bcc", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_address, 0,
 	  "archive address: receives a mail copy of every report once it is delivered" },
+	{ "delivery.daily-cap", CONF_INTEGER, "0", 0, 1000000, NULL, NULL, NULL, 0,
+	  "reports delivered per destination per UTC day; more wait for the next day; 0: no "
+	  "cap" },
+
+	/* LMTP listener (issue 8) */
+	{ "lmtp.listen", CONF_STRING, "", 0, 0, NULL, NULL, validate_lmtp_listen, 0,
+	  "LMTP listener for report mail: unix:/run/tlsrptd/lmtp or 127.0.0.1:2424; empty: off" },
+	{ "lmtp.socket-mode", CONF_MODE, "0660", 0, 0, NULL, NULL, NULL, 0,
+	  "permission bits of the LMTP Unix socket" },
+	{ "lmtp.socket-group", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "group of the LMTP Unix socket, e.g. postfix (unset: unchanged)" },
+	{ "lmtp.max-message-size", CONF_SIZE, "10mb", 1 * KB, 1 * GB, NULL, NULL, NULL, 0,
+	  "largest message accepted (advertised as SIZE)" },
+	{ "lmtp.max-recipients", CONF_INTEGER, "100", 1, 100000, NULL, NULL, NULL, 0,
+	  "recipients per message; more get 452 4.5.3" },
+	{ "lmtp.timeout", CONF_DURATION, "5m", 1 * SEC, 1 * HOUR, NULL, NULL, NULL, 0,
+	  "idle time after which a client is disconnected (421 4.4.2)" },
+	{ "lmtp.workers", CONF_INTEGER, "2", 1, 64, NULL, NULL, NULL, 0,
+	  "threads serving LMTP connections, one connection at a time each" },
+	{ "lmtp.forward-maildir", CONF_PATH, NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "Maildir that keeps report mail (report.analysis.forward) and non-report mail" },
+	{ "lmtp.reject-non-reports", CONF_BOOL, "false", 0, 0, NULL, NULL, NULL, 0,
+	  "answer 554 5.6.0 to mail that holds no TLS report" },
 
 	/* logging */
 	{ "log.level", CONF_ENUM, "info", 0, 0, "error|warn|info|debug", NULL, NULL, 0,
@@ -375,7 +418,7 @@ conf_key_is_ours(const char *key)
 	static const char *const prefixes[] = {
 		"collector.",       "store.",     "web.",
 		"delivery.",        "log.",       "report.tls.aggregate.",
-		"report.analysis.", "signature.",
+		"report.analysis.", "signature.", "lmtp.",
 	};
 
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)

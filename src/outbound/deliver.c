@@ -13,10 +13,15 @@
  *           else failed (retried); a URL that can never work given-up.
  * A failed row is retried after deliver_backoff(); when that lands after created +
  * delivery.retry-until the row is given up instead.  Sent is final.
+ * delivery.daily-cap: a destination that had its cap of reports sent today (UTC; store
+ * outbox_sent_count over sent rows, so it survives restarts) is not attempted; the row
+ * waits for the next UTC midnight (outbox_defer: state failed, attempts kept), or is
+ * given up when that is past retry-until.  Logged once per destination and pass.
  * Report mail sent here is never recorded as a TLS result (smtp_client records none).
  * Threading: see deliver.h.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +38,7 @@
 #define BACKOFF_BASE 300
 #define BACKOFF_CAP (4 * 3600)
 #define MAX_MESSAGE (64u << 20)
+#define DAY_SECONDS 86400
 
 int64_t
 deliver_backoff(uint32_t attempts, double jitter01)
@@ -120,6 +126,9 @@ struct pass {
 	int64_t retry_until; /* seconds after created */
 	int64_t lease;       /* seconds a claim lasts */
 	uint64_t rnd;
+	int64_t daily_cap; /* delivery.daily-cap; 0 = none */
+	char **capped;     /* destinations whose cap was logged in this pass */
+	size_t n_capped;
 };
 
 static double
@@ -153,6 +162,7 @@ settle(struct pass *p, const struct job *j, const struct store_delivery *d, enum
 	switch (oc) {
 	case OUT_SENT:
 		state = STORE_DELIVERY_SENT;
+		next = p->now; /* the sent time (delivery.daily-cap counts it) */
 		p->st->sent++;
 		log_info("report delivered report_id=%s domain=%s rua=%s", j->report_id, j->domain,
 		         d->dest);
@@ -486,6 +496,72 @@ send_copy(struct pass *p, const struct job *j)
 		         why);
 }
 
+/* Whether dest was already logged as capped in this pass (and remembers it). */
+static bool
+cap_logged(struct pass *p, const char *dest)
+{
+	for (size_t i = 0; i < p->n_capped; i++)
+		if (strcmp(p->capped[i], dest) == 0)
+			return true;
+	p->capped = xrealloc(p->capped, (p->n_capped + 1) * sizeof(*p->capped));
+	p->capped[p->n_capped++] = xstrdup(dest);
+	return false;
+}
+
+static atomic_bool cap_unsupported_logged;
+
+/*
+ * delivery.daily-cap for one claimed row: 0 when d may be tried now; 1 when d->dest
+ * already had its cap of reports sent today (UTC) and the row was deferred to the next
+ * midnight (or given up when that is after retry-until); a negative code on a store
+ * error.
+ */
+static int
+daily_cap(struct pass *p, const struct job *j, const struct store_delivery *d, struct err *e)
+{
+	const struct store_ops *ops = p->o->store->ops;
+	int64_t today = p->now - p->now % DAY_SECONDS;
+	int64_t midnight = today + DAY_SECONDS;
+	uint64_t sent = 0;
+	char why[600];
+	int rc;
+
+	if (p->daily_cap <= 0)
+		return 0;
+	if (ops->outbox_sent_count == NULL || ops->outbox_defer == NULL) {
+		if (!atomic_exchange(&cap_unsupported_logged, true))
+			log_warn("delivery.daily-cap is not enforced: the %s store cannot count "
+			         "sent reports",
+			         ops->name);
+		return 0;
+	}
+	rc = ops->outbox_sent_count(p->o->store, d->dest, today, &sent, e);
+	if (rc)
+		return rc;
+	if (sent < (uint64_t)p->daily_cap)
+		return 0;
+	fmt(why, sizeof(why), "daily cap of %lld reports reached for %s", (long long)p->daily_cap,
+	    d->dest);
+	if (midnight > j->created + p->retry_until) {
+		char gone[700];
+
+		fmt(gone, sizeof(gone), "retry-until passes before the next UTC day; %s", why);
+		rc = settle(p, j, d, OUT_PERM, gone, e);
+		return rc ? rc : 1;
+	}
+	p->st->attempts--; /* claimed, not tried */
+	p->st->deferred++;
+	if (!cap_logged(p, d->dest))
+		log_warn("report delivery deferred report_id=%s domain=%s rua=%s next_try=%lld "
+		         "error=\"%s\"",
+		         j->report_id, j->domain, d->dest, (long long)midnight, why);
+	else
+		log_debug("report delivery deferred report_id=%s rua=%s next_try=%lld",
+		          j->report_id, d->dest, (long long)midnight);
+	rc = ops->outbox_defer(p->o->store, j->id, d->dest, midnight, why, e);
+	return rc ? rc : 1;
+}
+
 static int
 deliver_job(struct pass *p, const struct job *j, struct err *e)
 {
@@ -525,6 +601,11 @@ deliver_job(struct pass *p, const struct job *j, struct err *e)
 			rc = settle(p, j, d, OUT_PERM, refused, e);
 			continue;
 		}
+		int capped = daily_cap(p, j, d, e);
+		if (capped != 0) {
+			rc = capped < 0 ? capped : 0;
+			continue;
+		}
 		char dwhy[600] = "";
 		if (rua->scheme == TXTREC_MAILTO)
 			oc = send_mail(p, j, rua->target, dwhy, sizeof(dwhy));
@@ -559,6 +640,7 @@ deliver_pass(const struct deliver_opts *o, struct deliver_stats *st, struct err 
 	p.now = clock_now(clk);
 	p.retry_until = conf_duration_ms(o->conf, "delivery.retry-until") / 1000;
 	p.lease = conf_duration_ms(o->conf, "delivery.timeout") / 1000 + 60;
+	p.daily_cap = conf_int(o->conf, "delivery.daily-cap");
 	p.rnd = (uint64_t)clock_now_ns(clk) ^ 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&p;
 	if (p.rnd == 0)
 		p.rnd = 1;
@@ -576,5 +658,8 @@ deliver_pass(const struct deliver_opts *o, struct deliver_stats *st, struct err 
 		job_clear(&j);
 	}
 	free(ids);
+	for (size_t i = 0; i < p.n_capped; i++)
+		free(p.capped[i]);
+	free(p.capped);
 	return rc;
 }

@@ -37,6 +37,7 @@ struct deliver_stats {
 	uint64_t sent;
 	uint64_t failed;   /* temporary failures, retried later */
 	uint64_t given_up; /* permanent failures, retry-until passed, record gone */
+	uint64_t deferred; /* not tried: delivery.daily-cap reached (not in attempts) */
 };
 
 /*

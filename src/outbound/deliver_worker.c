@@ -53,11 +53,12 @@ run(void *arg)
 		if (rc != 0)
 			log_error("msg=\"delivery pass failed; retrying later\" error=\"%s\"",
 			          e.msg);
-		else if (st.attempts > 0)
+		else if (st.attempts > 0 || st.deferred > 0)
 			log_info("msg=\"delivery pass\" attempts=%llu sent=%llu failed=%llu "
-			         "given_up=%llu",
+			         "given_up=%llu deferred=%llu",
 			         (unsigned long long)st.attempts, (unsigned long long)st.sent,
-			         (unsigned long long)st.failed, (unsigned long long)st.given_up);
+			         (unsigned long long)st.failed, (unsigned long long)st.given_up,
+			         (unsigned long long)st.deferred);
 		pthread_mutex_lock(&w->mu);
 		/*
 		 * A pass looks at up to 100 due reports, and with several workers (or hosts)

@@ -255,7 +255,9 @@ struct store_ops {
 	/* The highest part number in the outbox for (period, start, domain), 0 if none. */
 	int (*outbox_max_part)(struct store *s, enum window_period period, int64_t start,
 	                       const char *domain, unsigned *max, struct err *e);
-	/* Updates one delivery row after an attempt (attempts is incremented). */
+	/* Updates one delivery row after an attempt (attempts is incremented).  For state
+	 * sent, next_try is the time of sending: the backend keeps it as the row's sent
+	 * time (outbox_sent_count) and the row has no next try. */
 	int (*outbox_delivery_update)(struct store *s, int64_t report_id, const char *dest,
 	                              enum store_delivery_state state, int64_t next_try,
 	                              const char *last_error, struct err *e);
@@ -294,6 +296,16 @@ struct store_ops {
 	 * counts the rows changed.  ERR_NOTFOUND when there is no such report. */
 	int (*outbox_reset)(struct store *s, int64_t report_id, enum store_delivery_state state,
 	                    int64_t next_try, const char *reason, size_t *n, struct err *e);
+	/* delivery.daily-cap (both may be NULL: the cap is then not enforced) */
+	/* *n = the delivery rows to dest (any report) in state sent with a sent time at or
+	 * after since. */
+	int (*outbox_sent_count)(struct store *s, const char *dest, int64_t since, uint64_t *n,
+	                         struct err *e);
+	/* Defers one delivery row that is not sent without counting an attempt: state
+	 * failed, next_try, last_error = reason (may be NULL); attempts are kept.
+	 * ERR_NOTFOUND when report_id has no such row that is not sent. */
+	int (*outbox_defer)(struct store *s, int64_t report_id, const char *dest, int64_t next_try,
+	                    const char *reason, struct err *e);
 };
 
 /* Every backend's handle starts with this. */

@@ -193,6 +193,9 @@ static const char *const migrations[] = {
 	" additional_info TEXT,"
 	" reason_code TEXT);"
 	"CREATE INDEX received_failures_policy ON received_failures(policy);",
+	/* delivery.daily-cap (issue 7): when a row was sent */
+	"ALTER TABLE outbox_deliveries ADD COLUMN sent_at INTEGER;"
+	"CREATE INDEX outbox_deliveries_sent ON outbox_deliveries(dest, sent_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -584,6 +587,8 @@ static const struct store_ops sqlite_ops = {
 	.outbox_due = sqlite_outbox_due,
 	.outbox_claim = sqlite_outbox_claim,
 	.outbox_reset = sqlite_outbox_reset,
+	.outbox_sent_count = sqlite_outbox_sent_count,
+	.outbox_defer = sqlite_outbox_defer,
 	.purge = sqlite_purge,
 	/* received reports (issue 8) */
 	.received_add = sqlite_received_add,

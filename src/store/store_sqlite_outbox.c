@@ -30,6 +30,8 @@ enum {
 	SL_CLAIM,
 	SL_RESET,
 	SL_EXISTS,
+	SL_SENT_COUNT = 20, /* delivery.daily-cap */
+	SL_DEFER,
 };
 
 static const char sql_insert_report[] =
@@ -50,8 +52,11 @@ static const char sql_select_reports[] =
 static const char sql_select_deliveries[] =
         "SELECT dest, state, attempts, next_try, last_error FROM outbox_deliveries "
         "WHERE report = ?1 ORDER BY rowid";
+/* state sent (1): ?4 is the sent time */
 static const char sql_update_delivery[] =
-        "UPDATE outbox_deliveries SET state = ?3, attempts = attempts + 1, next_try = ?4, "
+        "UPDATE outbox_deliveries SET state = ?3, attempts = attempts + 1, "
+        "next_try = CASE WHEN ?3 = 1 THEN 0 ELSE ?4 END, "
+        "sent_at = CASE WHEN ?3 = 1 THEN ?4 ELSE sent_at END, "
         "last_error = ?5 WHERE report = ?1 AND dest = ?2";
 static const char sql_max_part[] = "SELECT coalesce(max(part), 0) FROM outbox_reports "
                                    "WHERE domain = ?1 AND start = ?2 AND period = ?3";
@@ -65,6 +70,11 @@ static const char sql_claim[] =
 static const char sql_reset[] =
         "UPDATE outbox_deliveries SET state = ?2, next_try = ?3, last_error = ?4 "
         "WHERE report = ?1 AND state <> 1";
+static const char sql_sent_count[] =
+        "SELECT count(*) FROM outbox_deliveries WHERE dest = ?1 AND state = 1 AND sent_at >= ?2";
+static const char sql_defer[] =
+        "UPDATE outbox_deliveries SET state = 2, next_try = ?3, last_error = ?4 "
+        "WHERE report = ?1 AND dest = ?2 AND state <> 1";
 static const char sql_exists[] = "SELECT 1 FROM outbox_reports WHERE id = ?1";
 static const char sql_purge_reports[] = "DELETE FROM outbox_reports WHERE created < ?1";
 static const char sql_purge_failures[] =
@@ -443,5 +453,54 @@ sqlite_outbox_reset(struct store *base, int64_t report_id, enum store_delivery_s
 		return sqlite_db_err(s, e, ERR_IO, "outbox reset");
 	if (n)
 		*n = (size_t)sqlite3_changes(s->db);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ delivery.daily-cap */
+
+int
+sqlite_outbox_sent_count(struct store *base, const char *dest, int64_t since, uint64_t *n,
+                         struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = sqlite_stmt(s, SL_SENT_COUNT, sql_sent_count, e);
+	int rc;
+
+	*n = 0;
+	if (st == NULL)
+		return e ? e->code : ERR_IO;
+	bind_text(st, 1, dest);
+	sqlite3_bind_int64(st, 2, since);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+	done(st);
+	if (rc != SQLITE_ROW)
+		return sqlite_db_err(s, e, rc == SQLITE_BUSY ? ERR_AGAIN : ERR_IO,
+		                     "outbox sent count");
+	return 0;
+}
+
+int
+sqlite_outbox_defer(struct store *base, int64_t report_id, const char *dest, int64_t next_try,
+                    const char *reason, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = sqlite_stmt(s, SL_DEFER, sql_defer, e);
+	int rc;
+
+	if (st == NULL)
+		return e ? e->code : ERR_IO;
+	sqlite3_bind_int64(st, 1, report_id);
+	bind_text(st, 2, dest);
+	sqlite3_bind_int64(st, 3, next_try);
+	bind_text(st, 4, reason);
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_db_err(s, e, rc == SQLITE_BUSY ? ERR_AGAIN : ERR_IO, "outbox defer");
+	if (sqlite3_changes(s->db) == 0)
+		return err_set(e, ERR_NOTFOUND, "outbox: report %lld has no unsent destination %s",
+		               (long long)report_id, dest);
 	return 0;
 }

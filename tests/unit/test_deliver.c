@@ -2,7 +2,9 @@
  * test_deliver.c - report delivery pieces: the backoff schedule, the store's due /
  * claim / reset operations (no double claim, sent is final), the DKIM signers (load
  * errors at start, one signature per id), and a delivery pass with local DNS where no
- * network is needed (no record, two records, destination no longer published).
+ * network is needed (no record, two records, destination no longer published), and
+ * delivery.daily-cap (store sent_count / defer; a pass defers without an attempt; a
+ * store without those ops does not enforce the cap).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -443,6 +445,159 @@ test_pass_allow_deny(void **state)
 	close_store(s);
 }
 
+/* ------------------------------------------------------------------ delivery.daily-cap */
+
+struct next_row {
+	int64_t next_try;
+};
+
+static int
+grab_next(void *ctx, const struct store_outbox_report *r)
+{
+	struct next_row *n = ctx;
+
+	n->next_try = r->n_deliveries ? r->deliveries[0].next_try : -1;
+	return 0;
+}
+
+static void
+test_store_sent_count_defer(void **state)
+{
+	struct store *s = open_store();
+	const char *a[] = { "mailto:r@cap.example" };
+	const char *b[] = { "mailto:other@cap.example" };
+	struct err e = { 0 };
+	struct next_row nr = { 0 };
+	int64_t i1, i2, i3, i4;
+	uint64_t n = 99;
+	struct rows w;
+
+	(void)state;
+	i1 = insert_report(s, "c1.example", "r1", a, 1, 1000);
+	i2 = insert_report(s, "c2.example", "r2", a, 1, 1000);
+	i3 = insert_report(s, "c3.example", "r3", a, 1, 1000);
+	i4 = insert_report(s, "o.example", "r4", b, 1, 1000);
+	assert_int_equal(s->ops->outbox_sent_count(s, a[0], 0, &n, &e), 0);
+	assert_int_equal(n, 0);
+	/* sent at 86399 (day 0) and 86400 (day 1); a failed row never counts */
+	assert_int_equal(
+	        s->ops->outbox_delivery_update(s, i1, a[0], STORE_DELIVERY_SENT, 86399, NULL, &e),
+	        0);
+	assert_int_equal(
+	        s->ops->outbox_delivery_update(s, i2, a[0], STORE_DELIVERY_SENT, 86400, NULL, &e),
+	        0);
+	assert_int_equal(s->ops->outbox_delivery_update(s, i3, a[0], STORE_DELIVERY_FAILED, 90000,
+	                                                "451", &e),
+	                 0);
+	assert_int_equal(
+	        s->ops->outbox_delivery_update(s, i4, b[0], STORE_DELIVERY_SENT, 86500, NULL, &e),
+	        0);
+	static const struct {
+		int64_t since;
+		uint64_t want;
+	} cases[] = { { 0, 2 }, { 86399, 2 }, { 86400, 1 }, { 86401, 0 } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(s->ops->outbox_sent_count(s, a[0], cases[i].since, &n, &e), 0);
+		if (n != cases[i].want)
+			fail_msg("sent_count since %lld: got %llu, want %llu",
+			         (long long)cases[i].since, (unsigned long long)n,
+			         (unsigned long long)cases[i].want);
+	}
+	/* a sent row keeps no next try */
+	assert_int_equal(s->ops->outbox_get(s, i1, grab_next, &nr, &e), 0);
+	assert_int_equal(nr.next_try, 0);
+	/* defer keeps attempts, sets failed / next_try / reason */
+	assert_int_equal(s->ops->outbox_defer(s, i3, a[0], 172800, "daily cap", &e), 0);
+	w = get_rows(s, i3);
+	assert_int_equal(w.state[0], STORE_DELIVERY_FAILED);
+	assert_int_equal(w.attempts[0], 1);
+	assert_string_equal(w.error[0], "daily cap");
+	assert_int_equal(s->ops->outbox_get(s, i3, grab_next, &nr, &e), 0);
+	assert_int_equal(nr.next_try, 172800);
+	/* a sent row cannot be deferred */
+	assert_int_equal(s->ops->outbox_defer(s, i1, a[0], 172800, "x", &e), ERR_NOTFOUND);
+	assert_string_equal(e.msg,
+	                    "outbox: report 1 has no unsent destination mailto:r@cap.example");
+	close_store(s);
+}
+
+/* A pass with delivery.daily-cap = 1 after one report went to the destination today:
+ * the next row is deferred to midnight without an attempt; with a store that lacks the
+ * ops (PostgreSQL today) the cap is not enforced and the row is tried. */
+static void
+test_pass_daily_cap(void **state)
+{
+	struct store *s = open_store();
+	struct conf *c = load_conf("[report]\nsubmitter = \"'mx.example.org'\"\n"
+	                           "[report.tls.aggregate]\nsign = \"[]\"\n"
+	                           "[delivery]\nrelay = \"smtp://127.0.0.1:1\"\n"
+	                           "connect-timeout = \"1s\"\ndaily-cap = 1\n");
+	const char *a[] = { "mailto:r@cap.example" };
+	struct store_ops no_cap_ops;
+	const struct store_ops *real_ops = s->ops;
+	struct dns_opts dopts;
+	struct dns *dns;
+	struct clock clk;
+	struct err e = { 0 };
+	struct deliver_stats st = { 0 };
+	struct deliver_opts o = { 0 };
+	int64_t i1, i2;
+	struct rows w;
+
+	(void)state;
+	dns_opts_default(&dopts);
+	dopts.mode = DNS_MODE_LOCAL;
+	dns = dns_new(&dopts, &e);
+	assert_non_null(dns);
+	assert_int_equal(dns_add_local_data(dns,
+	                                    "_smtp._tls.c2.example. 300 IN TXT \"v=TLSRPTv1; "
+	                                    "rua=mailto:r@cap.example\"",
+	                                    &e),
+	                 0);
+	i1 = insert_report(s, "c1.example", "r1", a, 1, 90000);
+	i2 = insert_report(s, "c2.example", "r2", a, 1, 90000);
+	assert_int_equal(s->ops->outbox_claim(s, i1, a[0], 90000, 90001, &(bool){ false }, &e), 0);
+	assert_int_equal(
+	        s->ops->outbox_delivery_update(s, i1, a[0], STORE_DELIVERY_SENT, 90005, NULL, &e),
+	        0);
+	clock_init_fixed(&clk, 90010);
+	o.conf = c;
+	o.store = s;
+	o.dns = dns;
+	o.clock = &clk;
+	assert_int_equal(deliver_pass(&o, &st, &e), 0);
+	assert_int_equal(st.reports, 1);
+	assert_int_equal(st.attempts, 0);
+	assert_int_equal(st.deferred, 1);
+	w = get_rows(s, i2);
+	assert_int_equal(w.state[0], STORE_DELIVERY_FAILED);
+	assert_int_equal(w.attempts[0], 0);
+	assert_string_equal(w.error[0], "daily cap of 1 reports reached for mailto:r@cap.example");
+	/* not due before midnight (172800), due at it */
+	memset(&st, 0, sizeof(st));
+	clock_init_fixed(&clk, 172799);
+	assert_int_equal(deliver_pass(&o, &st, &e), 0);
+	assert_int_equal(st.reports, 0);
+	/* the same situation on a store without the ops: tried (and failing: no relay) */
+	assert_int_equal(s->ops->outbox_reset(s, i2, STORE_DELIVERY_PENDING, 0, NULL, NULL, &e), 0);
+	no_cap_ops = *real_ops;
+	no_cap_ops.outbox_sent_count = NULL;
+	no_cap_ops.outbox_defer = NULL;
+	s->ops = &no_cap_ops;
+	memset(&st, 0, sizeof(st));
+	clock_init_fixed(&clk, 90020);
+	assert_int_equal(deliver_pass(&o, &st, &e), 0);
+	assert_int_equal(st.attempts, 1);
+	assert_int_equal(st.deferred, 0);
+	assert_int_equal(st.failed, 1);
+	s->ops = real_ops;
+	w = get_rows(s, i2);
+	assert_int_equal(w.attempts[0], 1);
+	dns_free(dns);
+	conf_free(c);
+	close_store(s);
+}
+
 int
 main(void)
 {
@@ -452,6 +607,8 @@ main(void)
 		cmocka_unit_test(test_signers),
 		cmocka_unit_test(test_pass_record_rules),
 		cmocka_unit_test(test_pass_allow_deny),
+		cmocka_unit_test(test_store_sent_count_defer),
+		cmocka_unit_test(test_pass_daily_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
