@@ -6,7 +6,9 @@
 #      window is generated although every window is due (results dated two days ago),
 #      and no HTTP listener starts;
 #   3. roles = ["reporter"] on the same store: no datagram socket, and its first
-#      scheduler pass generates the windows the collector stored.
+#      scheduler pass generates the windows the collector stored;
+#   4. the LMTP listener ([lmtp] listen, configured in every file here) starts only with
+#      the receiver role.
 import os
 import shutil
 import sqlite3
@@ -26,6 +28,7 @@ os.makedirs(T)
 SOCK = os.path.join(T, "c.sock")
 DB = os.path.join(T, "db.sqlite")
 ZONE = os.path.join(T, "zone")
+LMTP = os.path.join(T, "lmtp.sock")
 open(ZONE, "w").close()
 
 
@@ -36,7 +39,8 @@ def conf(name, roles):
                 '[collector]\nsocket = "%s"\nflush-interval = "100ms"\n'
                 '[store]\nbackend = "sqlite"\npath = "%s"\n'
                 '[web]\nlisten = "127.0.0.1:0"\n'
-                '[log]\ndestination = "stderr"\n' % (roles, SOCK, DB))
+                '[lmtp]\nlisten = "unix:%s"\n[report.analysis]\nforward = false\n'
+                '[log]\ndestination = "stderr"\n' % (roles, SOCK, DB, LMTP))
     return path
 
 
@@ -71,8 +75,8 @@ ok(ready, "the collector-only daemon starts", open(err).read())
 log = open(err).read()
 ok("roles=collector\n" in log and "collector listening" in log,
    "it logs roles=collector and listens", log)
-ok("upload endpoint" not in log and "scheduler" not in log,
-   "no HTTP listener, no scheduler", log)
+ok("upload endpoint" not in log and "scheduler" not in log and "lmtp listening" not in log
+   and not os.path.exists(LMTP), "no HTTP listener, no LMTP listener, no scheduler", log)
 two_days_ago = int(time.time()) - 2 * 86400
 for dom in ("a.example", "b.example"):
     r = run(B + "/tlsrpt", "record", "--socket", SOCK, "--domain", dom,
@@ -113,10 +117,23 @@ log = open(err).read()
 ok("roles=reporter\n" in log and "collector listening" not in log,
    "it logs roles=reporter and starts no collector", log)
 ok(not os.path.exists(SOCK), "a reporter-only host has no datagram socket")
+ok(not os.path.exists(LMTP) and "lmtp listening" not in log, "nor an LMTP listener", log)
 r = run(B + "/tlsrpt", "record", "--socket", SOCK, "--domain", "a.example", "--record",
         "v=TLSRPTv1; rua=mailto:tls@a.example", "--policy", "sts")
 ok(r.returncode != 0, "recording against it fails", r.stdout + r.stderr)
 p.terminate()
 check("the reporter-only daemon exits 0", p.wait(timeout=60), 0)
+
+# 4. receiver only: the LMTP listener and the upload endpoint, nothing else
+err = os.path.join(T, "receiver.err")
+p, ready = start_daemon(conf("receiver.toml", '["receiver"]'), err)
+log = open(err).read()
+ok(ready and "roles=receiver\n" in log, "the receiver-only daemon starts", log)
+ok("lmtp listening" in log and os.path.exists(LMTP) and "upload endpoint listening" in log,
+   "it listens for LMTP and uploads", log)
+ok("collector listening" not in log and not os.path.exists(SOCK) and "scheduler" not in log,
+   "no collector, no scheduler", log)
+p.terminate()
+check("the receiver-only daemon exits 0", p.wait(timeout=60), 0)
 shutil.rmtree(T, ignore_errors=True)
 finish()
