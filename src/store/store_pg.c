@@ -49,16 +49,11 @@ enum {
 	Q_BEGIN,
 	Q_COMMIT,
 	Q_ROLLBACK,
-	Q_WIN_INSERT,
-	Q_WIN_SELECT,
-	Q_POL_INSERT,
-	Q_POL_SELECT,
-	Q_DET_INSERT,
-	Q_DET_SELECT,
 	Q_ADD_SESS,
 	Q_ADD_FAIL,
 	Q_MARK,
 	Q_LIST_COUNTS,
+	Q_LIST_WINDOW,
 	Q_LIST_DUE,
 	Q_CLAIM,
 	Q_COUNT_
@@ -71,22 +66,6 @@ static const struct {
 	[Q_BEGIN] = { "BEGIN", 0 },
 	[Q_COMMIT] = { "COMMIT", 0 },
 	[Q_ROLLBACK] = { "ROLLBACK", 0 },
-	[Q_WIN_INSERT] = { "INSERT INTO windows(period, start, domain, record, end_time) "
-	                   "VALUES ($1::integer, $2::bigint, $3, $4, $5::bigint) "
-	                   "ON CONFLICT (period, start, domain, record) DO NOTHING "
-	                   "RETURNING id, state",
-	                   5 },
-	[Q_WIN_SELECT] = { "SELECT id, state FROM windows WHERE period = $1::integer "
-	                   "AND start = $2::bigint AND domain = $3 AND record = $4",
-	                   4 },
-	[Q_POL_INSERT] = { "INSERT INTO policies(key, policy_type, policy_domain) "
-	                   "VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING id",
-	                   3 },
-	[Q_POL_SELECT] = { "SELECT id FROM policies WHERE key = $1", 1 },
-	[Q_DET_INSERT] = { "INSERT INTO failure_details(key, result_type) VALUES ($1, $2) "
-	                   "ON CONFLICT (key) DO NOTHING RETURNING id",
-	                   2 },
-	[Q_DET_SELECT] = { "SELECT id FROM failure_details WHERE key = $1", 1 },
 	/* a batch of deltas, sorted and without duplicate keys (see apply_pending) */
 	[Q_ADD_SESS] = { "INSERT INTO session_counts AS c(window_id, policy_id, success, failure) "
 	                 "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
@@ -102,19 +81,22 @@ static const struct {
 	                 4 },
 	[Q_MARK] = { "UPDATE windows SET state = 1, reported_at = $2::bigint WHERE id = $1::bigint",
 	             2 },
-	/* one row per session row with no detail columns, then its failure rows */
-	[Q_LIST_COUNTS] = { "SELECT w.id, w.period, w.start, w.domain, w.record, w.state, "
-	                    "p.id, p.policy_type, p.policy_domain, p.key, c.success, c.failure, "
-	                    "d.result_type, d.key, f.count "
-	                    "FROM session_counts c JOIN windows w ON w.id = c.window_id "
-	                    "JOIN policies p ON p.id = c.policy_id "
-	                    "LEFT JOIN failure_counts f ON f.window_id = c.window_id "
-	                    "AND f.policy_id = c.policy_id "
-	                    "LEFT JOIN failure_details d ON d.id = f.detail_id "
-	                    "WHERE $1::bigint = 0 OR w.id = $1::bigint "
-	                    "ORDER BY w.domain COLLATE \"C\", w.start, w.record COLLATE \"C\", "
-	                    "p.key COLLATE \"C\", d.key COLLATE \"C\" NULLS FIRST",
-	                    1 },
+/* one row per session row with no detail columns, then its failure rows */
+#define LIST_COUNTS(where)                                                                         \
+	"SELECT w.id, w.period, w.start, w.domain, w.record, w.state, "                            \
+	"p.id, p.policy_type, p.policy_domain, p.key, c.success, c.failure, "                      \
+	"d.result_type, d.key, f.count "                                                           \
+	"FROM session_counts c JOIN windows w ON w.id = c.window_id "                              \
+	"JOIN policies p ON p.id = c.policy_id "                                                   \
+	"LEFT JOIN failure_counts f ON f.window_id = c.window_id "                                 \
+	"AND f.policy_id = c.policy_id "                                                           \
+	"LEFT JOIN failure_details d ON d.id = f.detail_id " where                                 \
+	" ORDER BY w.domain COLLATE \"C\", w.start, w.record COLLATE \"C\", "                      \
+	"p.key COLLATE \"C\", d.key COLLATE \"C\" NULLS FIRST"
+	/* every window; $1 is unused (0) */
+	[Q_LIST_COUNTS] = { LIST_COUNTS("WHERE $1::bigint = 0"), 1 },
+	/* one window: a statement of its own, so that the plan is an index lookup */
+	[Q_LIST_WINDOW] = { LIST_COUNTS("WHERE c.window_id = $1::bigint"), 1 },
 	[Q_LIST_DUE] = { "SELECT id, period, start, end_time, domain, record FROM windows "
 	                 "WHERE state = 0 AND end_time <= $1::bigint "
 	                 "ORDER BY end_time, domain COLLATE \"C\", record COLLATE \"C\"",
@@ -122,8 +104,13 @@ static const struct {
 	/* the advisory lock keeps other generators out until commit (they skip the window);
 	 * FOR UPDATE waits for collectors checking the window (see apply_pending) and reads
 	 * the state they and earlier generators committed */
-	[Q_CLAIM] = { "SELECT state FROM windows WHERE id = $1::bigint "
-	              "AND pg_try_advisory_xact_lock($1::bigint) FOR UPDATE",
+	/* The generation transaction commits without waiting for the WAL flush (one fsync
+	 * per window would bound generation to the disk's fsync rate): a crash may lose the
+	 * last generated windows whole, which stay open and are generated again; nothing of
+	 * them can have been sent, because a delivery claim commits synchronously, which
+	 * flushes the WAL up to and past this commit before anything is sent. */
+	[Q_CLAIM] = { "SELECT state, set_config('synchronous_commit', 'off', true) FROM windows "
+	              "WHERE id = $1::bigint AND pg_try_advisory_xact_lock($1::bigint) FOR UPDATE",
 	              1 },
 };
 
@@ -244,17 +231,20 @@ static const char *const migrations[] = {
 	" additional_info TEXT,"
 	" reason_code TEXT);"
 	"CREATE INDEX received_failures_policy ON received_failures(policy);",
+	/* counter rows without foreign keys: their per-row checks (a trigger, a lookup and
+	 * a row lock per key) cost more than the upsert itself; only the store writes these
+	 * tables, with ids it got from windows/policies/failure_details, and purge deletes
+	 * the counters before their windows */
+	"ALTER TABLE session_counts DROP CONSTRAINT IF EXISTS session_counts_window_id_fkey,"
+	" DROP CONSTRAINT IF EXISTS session_counts_policy_id_fkey;"
+	"ALTER TABLE failure_counts DROP CONSTRAINT IF EXISTS failure_counts_window_id_fkey,"
+	" DROP CONSTRAINT IF EXISTS failure_counts_policy_id_fkey,"
+	" DROP CONSTRAINT IF EXISTS failure_counts_detail_id_fkey;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* advisory lock key held while migrating ("tlsrptd" in ASCII) */
 #define MIGRATE_LOCK "7653052548920420"
-
-/* One pending delta: key (window, policy, detail or 0), values a and b. */
-struct delta {
-	int64_t w, p, d;
-	uint64_t a, b;
-};
 
 /* The URL with the password of its userinfo and any password= parameter masked. */
 static char *
@@ -589,6 +579,7 @@ pg_close(struct store *base)
 	}
 	free(s->pend[0]);
 	free(s->pend[1]);
+	pg_ids_free(s);
 	free(s->url);
 	free(s->where);
 	free(s);
@@ -609,6 +600,7 @@ pg_begin(struct store *base, struct err *e)
 	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		exec_sql(s, "ROLLBACK", "rollback", NULL);
 	s->npend[0] = s->npend[1] = 0;
+	pg_ids_begin(s);
 	rc = run_q(s, Q_BEGIN, NULL, "begin", e);
 	s->in_tx = rc == 0;
 	return rc;
@@ -620,19 +612,25 @@ pg_commit(struct store *base, struct err *e)
 	struct store_pg *s = (struct store_pg *)base;
 	PGresult *r;
 
-	if (apply_pending(s, e) != 0)
+	if (apply_pending(s, e) != 0) {
+		pg_ids_rolled_back(s);
 		return e != NULL ? e->code : ERR_IO;
+	}
 	s->in_tx = false;
 	r = exec_q(s, Q_COMMIT, NULL, "commit", e);
-	if (r == NULL)
+	if (r == NULL) {
+		pg_ids_rolled_back(s);
 		return e != NULL ? e->code : ERR_IO;
+	}
 	/* COMMIT of a failed transaction answers ROLLBACK, not an error */
 	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 		PQclear(r);
+		pg_ids_rolled_back(s);
 		return err_set(e, ERR_AGAIN, "%s: commit: the transaction was rolled back",
 		               s->where);
 	}
 	PQclear(r);
+	pg_ids_committed(s);
 	return 0;
 }
 
@@ -643,128 +641,29 @@ pg_rollback(struct store *base)
 
 	s->npend[0] = s->npend[1] = 0;
 	s->in_tx = false;
+	pg_ids_rolled_back(s);
 	if (PQstatus(s->conn) == CONNECTION_OK && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		run_q(s, Q_ROLLBACK, NULL, "rollback", NULL);
-}
-
-/* Text of a span, NUL-terminated (libpq takes C strings). */
-static char *
-span_dup(struct span v)
-{
-	return xstrndup(v.p != NULL ? v.p : "", v.len);
 }
 
 static int
 pg_window_open(struct store *base, const struct store_window_key *k, int64_t *id,
                enum store_window_state *state, struct err *e)
 {
-	struct store_pg *s = (struct store_pg *)base;
-	char period[16], start[24], end[24];
-	char *domain = span_dup(k->domain), *record = span_dup(k->record);
-	const char *params[5] = { period, start, domain, record, end };
-	PGresult *r = NULL;
-	int rc = 0;
-
-	snprintf(period, sizeof(period), "%d", (int)k->period);
-	snprintf(start, sizeof(start), "%" PRId64, k->start);
-	snprintf(end, sizeof(end), "%" PRId64, k->start + window_length(k->period));
-	/* SELECT; INSERT when missing; SELECT again when a concurrent insert won */
-	for (int step = 0; step < 3 && rc == 0; step++) {
-		r = exec_q(s, step == 1 ? Q_WIN_INSERT : Q_WIN_SELECT, params, "window", e);
-		if (r == NULL) {
-			rc = e != NULL ? e->code : ERR_IO;
-			break;
-		}
-		if (PQntuples(r) == 1) {
-			*id = pg_col_i64(r, 0, 0);
-			*state = pg_col_i64(r, 0, 1) ? STORE_WINDOW_REPORTED : STORE_WINDOW_OPEN;
-			PQclear(r);
-			r = NULL;
-			break;
-		}
-		PQclear(r);
-		r = NULL;
-		if (step == 2)
-			rc = err_set(e, ERR_IO, "%s: window vanished after insert", s->where);
-	}
-	free(domain);
-	free(record);
-	return rc;
+	return pg_ids_window((struct store_pg *)base, k, id, state, e);
 }
 
-/* policies and failure details: INSERT ... DO NOTHING RETURNING id, else SELECT id, so
- * each is stored once, whoever came first. */
 static int
 pg_policy_id(struct store *base, struct span key, const char *type, struct span pdomain,
              int64_t *id, struct err *e)
 {
-	struct store_pg *s = (struct store_pg *)base;
-	char *k = span_dup(key), *d = span_dup(pdomain);
-	const char *params[3] = { k, type, d };
-	PGresult *r;
-	int rc = 0;
-
-	*id = 0;
-	r = exec_q(s, Q_POL_INSERT, params, "policy", e);
-	if (r == NULL) {
-		rc = e != NULL ? e->code : ERR_IO;
-		goto out;
-	}
-	if (PQntuples(r) == 1)
-		*id = pg_col_i64(r, 0, 0);
-	PQclear(r);
-	if (*id == 0) {
-		r = exec_q(s, Q_POL_SELECT, params, "policy lookup", e);
-		if (r == NULL) {
-			rc = e != NULL ? e->code : ERR_IO;
-			goto out;
-		}
-		if (PQntuples(r) == 1)
-			*id = pg_col_i64(r, 0, 0);
-		PQclear(r);
-		if (*id == 0)
-			rc = err_set(e, ERR_IO, "%s: policy lookup: row vanished", s->where);
-	}
-out:
-	free(k);
-	free(d);
-	return rc;
+	return pg_ids_intern((struct store_pg *)base, 0, key, type, pdomain, id, e);
 }
 
 static int
 pg_detail_id(struct store *base, struct span key, const char *rtype, int64_t *id, struct err *e)
 {
-	struct store_pg *s = (struct store_pg *)base;
-	char *k = span_dup(key);
-	const char *params[2] = { k, rtype };
-	PGresult *r;
-	int rc = 0;
-
-	*id = 0;
-	r = exec_q(s, Q_DET_INSERT, params, "failure detail", e);
-	if (r == NULL) {
-		rc = e != NULL ? e->code : ERR_IO;
-		goto out;
-	}
-	if (PQntuples(r) == 1)
-		*id = pg_col_i64(r, 0, 0);
-	PQclear(r);
-	if (*id == 0) {
-		r = exec_q(s, Q_DET_SELECT, params, "failure detail lookup", e);
-		if (r == NULL) {
-			rc = e != NULL ? e->code : ERR_IO;
-			goto out;
-		}
-		if (PQntuples(r) == 1)
-			*id = pg_col_i64(r, 0, 0);
-		PQclear(r);
-		if (*id == 0)
-			rc = err_set(e, ERR_IO, "%s: failure detail lookup: row vanished",
-			             s->where);
-	}
-out:
-	free(k);
-	return rc;
+	return pg_ids_intern((struct store_pg *)base, 1, key, rtype, span_make(NULL, 0), id, e);
 }
 
 static void
@@ -857,8 +756,10 @@ apply_kind(struct store_pg *s, int which, struct err *e)
 static int
 apply_pending(struct store_pg *s, struct err *e)
 {
-	int rc = apply_kind(s, 0, e);
+	int rc = pg_ids_apply(s, e);
 
+	if (rc == 0)
+		rc = apply_kind(s, 0, e);
 	if (rc == 0)
 		rc = apply_kind(s, 1, e);
 	s->npend[0] = s->npend[1] = 0;
@@ -895,6 +796,7 @@ pg_mark_reported(struct store *base, int64_t wid, int64_t when, struct err *e)
 
 	snprintf(a, sizeof(a), "%" PRId64, wid);
 	snprintf(b, sizeof(b), "%" PRId64, when);
+	pg_cache_forget_windows((struct store_pg *)base); /* it may hold wid as open */
 	return run_q((struct store_pg *)base, Q_MARK, params, "mark reported", e);
 }
 
@@ -943,7 +845,7 @@ pg_list_counts(struct store *base, int64_t window_id, store_row_fn fn, void *ctx
 	if (apply_pending(s, e) != 0)
 		return e != NULL ? e->code : ERR_IO;
 	snprintf(a, sizeof(a), "%" PRId64, window_id);
-	r = exec_q(s, Q_LIST_COUNTS, params, "list", e);
+	r = exec_q(s, window_id == 0 ? Q_LIST_COUNTS : Q_LIST_WINDOW, params, "list", e);
 	if (r == NULL)
 		return e != NULL ? e->code : ERR_IO;
 	rows = PQntuples(r);
@@ -977,12 +879,6 @@ pg_list_counts(struct store *base, int64_t window_id, store_row_fn fn, void *ctx
 	}
 	PQclear(r);
 	return 0;
-}
-
-void
-pg_cache_forget_windows(struct store_pg *s)
-{
-	(void)s;
 }
 
 /* Exactly one generator per window across hosts: see Q_CLAIM. */

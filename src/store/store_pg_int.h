@@ -20,8 +20,13 @@
 
 #define PG_EXT_SLOTS 96
 
-struct pg_cache; /* store_pg.c: window, policy and failure-detail ids */
-struct delta;    /* store_pg.c: one pending counter delta */
+struct pg_cache; /* store_pg_ids.c: window, policy and failure-detail ids */
+
+/* One pending counter delta: key (window, policy, detail or 0), values a and b. */
+struct delta {
+	int64_t w, p, d;
+	uint64_t a, b;
+};
 
 struct store_pg {
 	struct store base;
@@ -60,7 +65,21 @@ int64_t pg_col_i64(const PGresult *r, int row, int col);
 const char *pg_col_str(const PGresult *r, int row, int col);
 /* Decimal text of v into out (24 bytes). */
 const char *pg_i64(char out[24], int64_t v);
-/* Forgets the cached window ids (after a purge). */
+/* store_pg_ids.c: ids for the collector ops without a round trip per row (see there). */
+/* window_open: the cached or a new window (created at commit). */
+int pg_ids_window(struct store_pg *s, const struct store_window_key *k, int64_t *id,
+                  enum store_window_state *state, struct err *e);
+/* policy_id (kind 0) and detail_id (kind 1; pdomain empty). */
+int pg_ids_intern(struct store_pg *s, int kind, struct span key, const char *type,
+                  struct span pdomain, int64_t *id, struct err *e);
+/* Before the deltas are written (commit, reads): inserts the new rows, checks the windows
+ * handed out as open, renumbers the deltas; ERR_AGAIN when a window was reported since. */
+int pg_ids_apply(struct store_pg *s, struct err *e);
+void pg_ids_begin(struct store_pg *s);
+void pg_ids_committed(struct store_pg *s);
+void pg_ids_rolled_back(struct store_pg *s);
+void pg_ids_free(struct store_pg *s);
+/* Forgets the cached windows (after a purge or mark_reported). */
 void pg_cache_forget_windows(struct store_pg *s);
 
 /* store_pg_outbox.c: the outbox and delivery groups of store_ops (see store.h). */
