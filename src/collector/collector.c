@@ -1004,9 +1004,10 @@ collector_stop(struct collector *c, struct collector_stats *final)
 	if (final)
 		*final = st;
 	log_info("collector stopped datagrams=%llu accepted=%llu rejected=%llu flushes=%llu "
-	         "unflushed=%llu dropped=%llu",
+	         "unflushed=%llu dropped=%llu commit_unknown=%llu",
 	         (unsigned long long)st.datagrams, (unsigned long long)st.accepted,
 	         (unsigned long long)st.rejected, (unsigned long long)st.flushes,
-	         (unsigned long long)st.pending, (unsigned long long)st.dropped);
+	         (unsigned long long)st.pending, (unsigned long long)st.dropped,
+	         (unsigned long long)st.commit_unknown);
 	collector_free(c);
 }

@@ -131,7 +131,7 @@ check("per domain: exactly the sum of the collectors fed it (one row per window)
 for p, _, _ in cols:
     p.terminate()
 ok(all(p.wait(timeout=60) == 0 for p, _, _ in cols), "the collectors exit 0")
-ok(all(re.search(r"collector stopped .* dropped=0\n", open(e).read()) for _, e, _ in cols),
+ok(all(re.search(r"collector stopped .* dropped=0 commit_unknown=0\n", open(e).read()) for _, e, _ in cols),
    "no collector dropped anything")
 
 # ---------------------------------------------------------------- reporters
