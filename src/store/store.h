@@ -214,7 +214,11 @@ struct store_ops {
 	int (*begin)(struct store *s, struct err *e);
 	int (*commit)(struct store *s, struct err *e);
 	void (*rollback)(struct store *s);
-	/* Finds or creates the window; *state tells whether it was already reported. */
+	/* Finds or creates the window; *state tells whether it was already reported.  Use
+	 * the id within the transaction (PostgreSQL creates new windows at commit and may
+	 * then renumber one another host created at the same moment; the adds follow), and
+	 * retry the whole transaction on ERR_AGAIN from commit (a window found open was
+	 * reported meanwhile). */
 	int (*window_open)(struct store *s, const struct store_window_key *k, int64_t *id,
 	                   enum store_window_state *state, struct err *e);
 	int (*policy_id)(struct store *s, struct span key, const char *policy_type,

@@ -796,7 +796,7 @@ pg_mark_reported(struct store *base, int64_t wid, int64_t when, struct err *e)
 
 	snprintf(a, sizeof(a), "%" PRId64, wid);
 	snprintf(b, sizeof(b), "%" PRId64, when);
-	pg_cache_forget_windows((struct store_pg *)base); /* it may hold wid as open */
+	pg_ids_marked((struct store_pg *)base, wid); /* the cache may hold wid as open */
 	return run_q((struct store_pg *)base, Q_MARK, params, "mark reported", e);
 }
 

@@ -293,6 +293,23 @@ pg_cache_forget_windows(struct store_pg *s)
 }
 
 void
+pg_ids_marked(struct store_pg *s, int64_t window_id)
+{
+	struct pg_cache *c = s->cache;
+	size_t m;
+
+	if (c == NULL)
+		return;
+	forget_windows(c);
+	/* this transaction reports it: not a window that changed behind its back */
+	m = c->checked;
+	for (size_t i = c->checked; i < c->ntold; i++)
+		if (c->told[i] != window_id)
+			c->told[m++] = c->told[i];
+	c->ntold = m;
+}
+
+void
 pg_ids_free(struct store_pg *s)
 {
 	struct pg_cache *c = s->cache;

@@ -79,8 +79,11 @@ void pg_ids_begin(struct store_pg *s);
 void pg_ids_committed(struct store_pg *s);
 void pg_ids_rolled_back(struct store_pg *s);
 void pg_ids_free(struct store_pg *s);
-/* Forgets the cached windows (after a purge or mark_reported). */
+/* Forgets the cached windows (after a purge). */
 void pg_cache_forget_windows(struct store_pg *s);
+/* mark_reported(window_id) in the open transaction: forgets the cached windows and no
+ * longer expects window_id to be open at commit. */
+void pg_ids_marked(struct store_pg *s, int64_t window_id);
 
 /* store_pg_outbox.c: the outbox and delivery groups of store_ops (see store.h). */
 int pg_outbox_insert(struct store *s, const struct store_outbox_report *r, int64_t *id,
