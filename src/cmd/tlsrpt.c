@@ -24,6 +24,7 @@ const struct tlsrpt_cmd tlsrpt_cmds[] = {
 	{ "received", "list, show and summarise received TLS reports", cmd_received },
 	{ "dkim", "generate a DKIM key for report mail (keygen)", cmd_dkim },
 	{ "dns", "check the TLSRPT record and DKIM keys in the DNS (check)", cmd_dns },
+	{ "alerts", "evaluate alert rules, or send a test alert (check, test, run)", cmd_alerts },
 	{ NULL, NULL, NULL },
 };
 

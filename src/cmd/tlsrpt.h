@@ -45,6 +45,8 @@ int cmd_received(int argc, char **argv);
 /* `tlsrpt dkim keygen` (tlsrpt_dkim.c), `tlsrpt dns check` (tlsrpt_dns.c). */
 int cmd_dkim(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
+/* `tlsrpt alerts check|test|run` (tlsrpt_alerts.c, issue 9). */
+int cmd_alerts(int argc, char **argv);
 
 /*
  * Loads the configuration file path; on errors prints all of them to stderr and

@@ -21,6 +21,7 @@
 #include "collector/collector.h"
 #include "config/conf.h"
 #include "net/net_curl.h"
+#include "outbound/alerts.h"
 #include "outbound/deliver_worker.h"
 #include "outbound/scheduler.h"
 #include "store/store.h"
@@ -248,6 +249,10 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return 1;
 	}
+	/* alerts (issue 9): [alert.*] rules evaluated every alerts.interval */
+	struct alerts_worker *aw = NULL;
+	if (alerts_worker_start(conf, &aw, &e) != 0)
+		log_error("alerts disabled: %s", e.msg);
 	log_info("ready");
 	for (;;) {
 		struct signalfd_siginfo si;
@@ -268,6 +273,7 @@ main(int argc, char **argv)
 	}
 	close(sfd);
 	lmtp_listener_stop(lmtp);
+	alerts_worker_stop(aw);
 	receiver_stop(recv);
 	deliver_workers_stop(dw);
 	if (net_ok)

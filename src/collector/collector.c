@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "collector/aggregate.h"
+#include "collector/collector_metrics.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -244,6 +245,7 @@ reject(struct collector *c, const char *p, size_t len, enum dg_reject r, int64_t
 
 	ADD(st_rejected, 1);
 	ADD(st_rejected_by[r], 1);
+	collector_metrics_reject(r);
 	if (log_ratelimit_ok(&c->rl, now, &suppressed)) {
 		char ex[400];
 		excerpt(p, len, ex, sizeof(ex));
@@ -266,6 +268,7 @@ collector_feed(struct collector *c, const char *p, size_t len, int64_t now)
 	struct agg_item *dom;
 
 	ADD(st_datagrams, 1);
+	collector_metrics_datagram();
 	r = datagram_decode(&c->dec, p, len, dg);
 	if (r != DG_OK) {
 		reject(c, p, len, r, now);
@@ -294,6 +297,7 @@ collector_feed(struct collector *c, const char *p, size_t len, int64_t now)
 	for (unsigned i = 0; i < dg->npolicies; i++) {
 		const struct dg_policy *pol = &dg->policy[i];
 		aggregate_add(c->agg, period, window_start(period, t), dom, dg, pol);
+		collector_metrics_session(dg, pol);
 		if (pol->failed)
 			ADD(st_failure, 1);
 		else
@@ -336,6 +340,7 @@ flush_agg(struct collector *c, struct aggregate *agg, struct err *e)
 	struct store *s = c->opts.store;
 	struct agg_sess *ss;
 	uint64_t late = 0;
+	int64_t t0 = clock_mono_ns();
 	int rc;
 
 	if (aggregate_count(agg) == 0)
@@ -389,6 +394,7 @@ flush_agg(struct collector *c, struct aggregate *agg, struct err *e)
 	if (rc)
 		goto fail;
 	ADD(st_flushes, 1);
+	collector_metrics_flush(true, clock_mono_ns() - t0);
 	ADD(st_late, late);
 	aggregate_clear_counts(agg);
 	if (aggregate_bytes(agg) > c->opts.max_memory / 2)
@@ -399,6 +405,7 @@ fail:
 	/* ids handed out inside the rolled-back transaction are void */
 	aggregate_invalidate_ids(agg);
 	ADD(st_flush_errors, 1);
+	collector_metrics_flush(false, clock_mono_ns() - t0);
 	return rc;
 }
 

@@ -226,6 +226,39 @@ validate_lmtp_listen(const struct expr_value *v, struct err *e)
 	return 0;
 }
 
+/* alert.<id>.webhook: where alert JSON is POSTed */
+static int
+validate_http_url(const struct expr_value *v, struct err *e)
+{
+	const char *p = "";
+	size_t n = 0;
+
+	if (text_of(v, &p, &n, e))
+		return ERR_INVALID;
+	if (!((n > 7 && memcmp(p, "http://", 7) == 0) ||
+	      (n > 8 && memcmp(p, "https://", 8) == 0)) ||
+	    memchr(p, ' ', n) || memchr(p, '\n', n) || memchr(p, '\r', n))
+		return err_set(e, ERR_INVALID, "expected an https:// (or http://) URL");
+	return 0;
+}
+
+/* alert.<id>.threshold: a fraction 0..1 (0.05 = 5 %) */
+static int
+validate_fraction(const struct expr_value *v, struct err *e)
+{
+	double d;
+
+	if (v->type == EXPR_FLOAT)
+		d = v->u.f;
+	else if (v->type == EXPR_INTEGER)
+		d = (double)v->u.i;
+	else
+		return err_set(e, ERR_INVALID, "expected a number between 0 and 1, e.g. 0.05");
+	if (!(d >= 0 && d <= 1))
+		return err_set(e, ERR_INVALID, "expected a number between 0 and 1, e.g. 0.05");
+	return 0;
+}
+
 /* ------------------------------------------------------------------ the table */
 
 #define KB 1024LL
@@ -403,6 +436,35 @@ const struct conf_key conf_keys[] = {
 	{ "lmtp.reject-non-reports", CONF_BOOL, "false", 0, 0, NULL, NULL, NULL, 0,
 	  "answer 554 5.6.0 to mail that holds no TLS report" },
 
+	/* alerts (issue 9): [alert.<id>] rules, see docs/alerts.md */
+	{ "alerts.interval", CONF_DURATION, "5m", 1 * SEC, 1 * DAY, NULL, NULL, NULL, 0,
+	  "how often the daemon evaluates the alert rules" },
+	{ "alerts.state-file", CONF_PATH, NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "when each alert was last sent (cool-down across restarts); unset: store.path + "
+	  "\".alerts\" (SQLite) or /var/lib/tlsrptd/alerts.state" },
+	{ "alert.*.type", CONF_ENUM, NULL, 0, 0,
+	  "failure-rate|new-failure-type|reporter-silent|delivery-failing", NULL, NULL,
+	  CONF_F_REQUIRED, "what the rule watches" },
+	{ "alert.*.domain", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_domain, 0,
+	  "policy domain (received reports) or report domain (deliveries); unset: every one" },
+	{ "alert.*.reporter", CONF_STRING, NULL, 0, 0, NULL, NULL, NULL, 0,
+	  "reporter-silent: only reporters whose submitter contains this; unset: every one" },
+	{ "alert.*.threshold", CONF_EXPR, "0.05", 0, 0, NULL, "", validate_fraction, 0,
+	  "failure-rate: fires above this fraction of failed sessions; delivery-failing: above "
+	  "this fraction of failing delivery rows (0: any)" },
+	{ "alert.*.min-sessions", CONF_INTEGER, "1", 1, 1000000000, NULL, NULL, NULL, 0,
+	  "failure-rate: sessions needed in the window before the rate counts" },
+	{ "alert.*.window", CONF_DURATION, "1d", 1 * MIN, 365 * DAY, NULL, NULL, NULL, 0,
+	  "period looked at, ending now" },
+	{ "alert.*.days", CONF_INTEGER, "3", 1, 365, NULL, NULL, NULL, 0,
+	  "reporter-silent: days without a report" },
+	{ "alert.*.webhook", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_http_url, 0,
+	  "URL the alert JSON is POSTed to" },
+	{ "alert.*.email", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_address, 0,
+	  "address the alert is mailed to (through delivery.relay)" },
+	{ "alert.*.cooldown", CONF_DURATION, "6h", 0, 365 * DAY, NULL, NULL, NULL, 0,
+	  "the same alert is not sent again within this time" },
+
 	/* logging */
 	{ "log.level", CONF_ENUM, "info", 0, 0, "error|warn|info|debug", NULL, NULL, 0,
 	  "least severe level logged" },
@@ -419,6 +481,7 @@ conf_key_is_ours(const char *key)
 		"collector.",       "store.",     "web.",
 		"delivery.",        "log.",       "report.tls.aggregate.",
 		"report.analysis.", "signature.", "lmtp.",
+		"alert.",           "alerts.",
 	};
 
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)

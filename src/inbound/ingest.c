@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inbound/inbound_metrics.h"
 #include "mail/dkim.h"
 #include "mail/mime.h"
 #include "report/gzip.h"
@@ -244,6 +245,7 @@ store_one(struct ingest *in, const struct report *r, struct span json, struct sp
 	if (rc)
 		return err_set(e, INGEST_ESTORE, "store unavailable: %s", se.msg);
 	res->last_id = id;
+	inbound_metrics_received(r, submitter, v->verified, dup);
 	if (dup)
 		res->duplicates++;
 	else
@@ -254,6 +256,7 @@ store_one(struct ingest *in, const struct report *r, struct span json, struct sp
 static void
 reject(struct ingest_result *res, const char *why)
 {
+	inbound_metrics_rejected();
 	if (res->rejected++ == 0)
 		str_copy(res->reject_reason, sizeof(res->reject_reason), why);
 }

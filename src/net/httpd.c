@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "net/httpd_metrics.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
@@ -182,6 +183,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		int n = snprintf(msg, sizeof(msg), "body exceeds the limit of %zu bytes\n",
 		                 h->o.max_body);
 
+		httpd_metrics_count(MHD_HTTP_CONTENT_TOO_LARGE);
 		return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "text/plain", msg, (size_t)n);
 	}
 	char remote[64];
@@ -200,6 +202,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	remote_text(c, remote, sizeof(remote));
 	buf_init(&resp.body, h->o.max_response);
 	h->o.handler(h->o.ctx, &req, &resp);
+	httpd_metrics_count(resp.status ? resp.status : 200);
 	rc = reply_with(c, resp.status ? resp.status : 200,
 	                resp.content_type ? resp.content_type : "text/plain", resp.body.data,
 	                resp.body.len, &resp);

@@ -30,6 +30,7 @@
 #include "net/http_client.h"
 #include "net/smtp_client.h"
 #include "outbound/deliver.h"
+#include "outbound/outbound_metrics.h"
 #include "report/txtrec.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -198,6 +199,7 @@ settle(struct pass *p, const struct job *j, const struct store_delivery *d, enum
 		         j->report_id, j->domain, d->dest, msg);
 		break;
 	}
+	outbound_metrics_delivery(d->dest, state);
 	return p->o->store->ops->outbox_delivery_update(p->o->store, j->id, d->dest, state, next,
 	                                                oc == OUT_SENT ? NULL : msg, e);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outbound/outbound_metrics.h"
 #include "report/gzip.h"
 #include "report/naming.h"
 #include "report/txtrec.h"
@@ -298,6 +299,7 @@ outbound_generate_window(const struct outbound_opts *o, const struct store_windo
 		         (unsigned long long)local.reports, (unsigned long long)local.invalid,
 		         (unsigned long long)local.dropped_details);
 		local.windows = 1;
+		outbound_metrics_generated(&local);
 		if (stats) {
 			stats->windows += local.windows;
 			stats->reports += local.reports;
