@@ -251,7 +251,7 @@ main(int argc, char **argv)
 	}
 	/* alerts (issue 9): [alert.*] rules evaluated every alerts.interval */
 	struct alerts_worker *aw = NULL;
-	if (alerts_worker_start(conf, &aw, &e) != 0)
+	if ((roles & ROLE_REPORTER) && alerts_worker_start(conf, &aw, &e) != 0)
 		log_error("alerts disabled: %s", e.msg);
 	log_info("ready");
 	for (;;) {

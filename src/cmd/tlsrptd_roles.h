@@ -14,7 +14,7 @@ struct receiver;
 /* server.roles: the parts of the daemon this host runs (bits). */
 enum {
 	ROLE_COLLECTOR = 1, /* datagram socket and flusher */
-	ROLE_REPORTER = 2,  /* report generation scheduler and delivery workers */
+	ROLE_REPORTER = 2,  /* report generation scheduler, delivery workers, alerts */
 	ROLE_RECEIVER = 4,  /* report upload endpoint and the LMTP listener */
 	ROLE_WEB = 8,       /* web UI / API on web.listen */
 	ROLE_ALL = 15,

@@ -423,11 +423,13 @@ sessions_in(const struct aggregate *agg)
 
 /* Drops agg's counters for good (why: the log's reason); they count as dropped. */
 static void
-drop_all(struct collector *c, struct aggregate *agg, const char *why, const char *error)
+drop_all(struct collector *c, struct aggregate *agg, enum collector_drop drop, const char *why,
+         const char *error)
 {
 	uint64_t n = sessions_in(agg);
 
 	atomic_fetch_add(&c->st_dropped, n);
+	collector_metrics_dropped(drop, n);
 	log_error("collector dropped counters reason=%s sessions=%llu counters=%zu "
 	          "dropped_total=%llu error=\"%s\"",
 	          why, (unsigned long long)n, aggregate_count(agg),
@@ -443,7 +445,7 @@ static void
 commit_unknown(struct collector *c, struct aggregate *agg, const struct err *e)
 {
 	atomic_fetch_add(&c->st_commit_unknown, 1);
-	drop_all(c, agg, "commit-outcome-unknown", e->msg);
+	drop_all(c, agg, COLLECTOR_DROP_COMMIT_UNKNOWN, "commit-outcome-unknown", e->msg);
 }
 
 int
@@ -766,6 +768,7 @@ enforce_bound(struct collector *c)
 		return;
 	aggregate_drop_oldest(c->agg, max / 4 * 3, &d);
 	atomic_fetch_add(&c->st_dropped, d.sessions);
+	collector_metrics_dropped(COLLECTOR_DROP_MEMORY_BOUND, d.sessions);
 	atomic_store_explicit(&c->st_pending, aggregate_count(c->agg), memory_order_relaxed);
 	uint64_t suppressed = 0;
 	if (log_ratelimit_ok(&c->drop_rl, clock_now(c->opts.clock), &suppressed)) {
@@ -854,7 +857,8 @@ run_flusher(void *arg)
 			          "error=\"%s\"",
 			          aggregate_count(agg), quit_tries + 1, e.msg);
 			if (++quit_tries >= QUIT_TRIES) {
-				drop_all(c, agg, "store-unreachable-at-shutdown", e.msg);
+				drop_all(c, agg, COLLECTOR_DROP_SHUTDOWN,
+				         "store-unreachable-at-shutdown", e.msg);
 				release_work(c, agg);
 				continue;
 			}

@@ -280,7 +280,7 @@ const struct conf_key conf_keys[] = {
 	/* roles of this host (issue 10: many MTA hosts, one database) */
 	{ "server.roles", CONF_LIST, "all", 0, 0, NULL, NULL, validate_role, 0,
 	  "what tlsrptd runs here: collector (socket, flusher), reporter (report generation, "
-	  "delivery), receiver (upload endpoint, LMTP), web; or all" },
+	  "delivery, alerts), receiver (upload endpoint, LMTP), web; or all" },
 
 	/* report (Stalwart) */
 	{ "report.submitter", CONF_EXPR, "key_get('default', 'hostname')", 0, 0, NULL, REPORT_VARS,
