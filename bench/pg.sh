@@ -13,7 +13,9 @@
 #     `tlsrpt generate` process, then (windows reopened, outbox emptied) two racing ones
 #     as two reporter hosts; each checks that every window got exactly one report.
 # Prints name<TAB>value<TAB>unit<TAB>target lines.  Skips (no lines) without PostgreSQL.
-# BENCH_PG_RESULTS and BENCH_PG_RUNS override 1,000,000 and 3.
+# BENCH_PG_RESULTS and BENCH_PG_RUNS override 1,000,000 and 3; BENCH_PG_DOMAINS and
+# BENCH_PG_COLLECTORS the lists "10000 100000" and "1 3"; BENCH_PG_GENERATE=0 skips
+# generation.
 set -u
 B=${B:-build}
 cd "$(dirname "$0")/.." || exit 1
@@ -104,8 +106,8 @@ run_once() {
 	awk -v n=$total -v a="$t0" -v b="$t1" 'BEGIN { printf "%d\n", n / (b - a) }'
 }
 
-for D in 10000 100000; do
-	for C in 1 3; do
+for D in ${BENCH_PG_DOMAINS:-10000 100000}; do
+	for C in ${BENCH_PG_COLLECTORS:-1 3}; do
 		: >"$T/rates"
 		for r in $(seq 1 "$RUNS"); do
 			run_once $C $D >>"$T/rates"
@@ -116,6 +118,7 @@ for D in 10000 100000; do
 	done
 done
 
+[ "${BENCH_PG_GENERATE:-1}" = 0 ] && exit 0
 # the last run left 100,000 windows (one policy and one failure detail each)
 later=$(($(date +%s) + 2 * 86400))
 windows=$(q 'SELECT count(*) FROM windows')

@@ -837,8 +837,9 @@ create_keys(struct store_pg *s, int kind, struct buf *a, struct err *e)
 		            NULL, NULL, "look up ids", e);
 		if (r == NULL)
 			return code_of(e);
-		for (int i = 0; i < PQntuples(r); i++)
-			add_remap(c, kind, pg_col_i64(r, i, 0), pg_col_i64(r, i, 1));
+		size_t found = (size_t)PQntuples(r);
+		for (size_t i = 0; i < found; i++)
+			add_remap(c, kind, pg_col_i64(r, (int)i, 0), pg_col_i64(r, (int)i, 1));
 		PQclear(r);
 		for (size_t i = at; i < end; i++) {
 			int64_t to = remapped(c, kind, v[i]->id);
@@ -847,7 +848,7 @@ create_keys(struct store_pg *s, int kind, struct buf *a, struct err *e)
 				v[i]->tx = false; /* committed by the other host */
 			}
 		}
-		if ((size_t)PQntuples(r) < nlost)
+		if (found < nlost)
 			rc = err_set(e, ERR_AGAIN, "%s: a new id row vanished; retry", s->where);
 	}
 	c->sentk[kind] = c->ntxk[kind];
@@ -913,23 +914,29 @@ create_windows(struct store_pg *s, struct buf *a, bool *stale, struct err *e)
 		            "look up windows", e);
 		if (r == NULL)
 			return code_of(e);
-		for (int i = 0; i < PQntuples(r); i++) {
-			int64_t pid = pg_col_i64(r, i, 0);
-			add_remap(c, K_WINDOW, pid, pg_col_i64(r, i, 1));
-			for (size_t j = at; j < end; j++) {
-				if (v[j]->id != pid)
-					continue;
-				v[j]->id = pg_col_i64(r, i, 1);
-				v[j]->state = (int)pg_col_i64(r, i, 2);
-				v[j]->tx = false; /* the other host's row */
-				if (v[j]->state != STORE_WINDOW_OPEN)
-					*stale = true;
-				break;
-			}
+		size_t found = (size_t)PQntuples(r);
+		int64_t(*got)[3] = xmalloc((found + 1) * sizeof(*got)); /* ours, theirs, state */
+		for (size_t i = 0; i < found; i++) {
+			got[i][0] = pg_col_i64(r, (int)i, 0);
+			got[i][1] = pg_col_i64(r, (int)i, 1);
+			got[i][2] = pg_col_i64(r, (int)i, 2);
+			add_remap(c, K_WINDOW, got[i][0], got[i][1]);
 		}
-		if ((size_t)PQntuples(r) < nlost)
-			rc = err_set(e, ERR_AGAIN, "%s: a new window vanished; retry", s->where);
 		PQclear(r);
+		qsort(got, found, sizeof(*got), cmp_i64);
+		for (size_t j = at; j < end; j++) {
+			int64_t(*hit)[3] = bsearch(&v[j]->id, got, found, sizeof(*got), cmp_i64);
+			if (hit == NULL)
+				continue;
+			v[j]->id = (*hit)[1];
+			v[j]->state = (int)(*hit)[2];
+			v[j]->tx = false; /* the other host's row */
+			if (v[j]->state != STORE_WINDOW_OPEN)
+				*stale = true;
+		}
+		free(got);
+		if (found < nlost)
+			rc = err_set(e, ERR_AGAIN, "%s: a new window vanished; retry", s->where);
 	}
 	c->sentw = c->ntxw;
 	return rc;
