@@ -1,79 +1,147 @@
 #!/bin/sh
-# bench/pg.sh - results/s into PostgreSQL with one collector (`make bench` runs it).
+# bench/pg.sh - the PostgreSQL store under load (`make bench` runs it).
 #
-# A throw-away cluster (tests/lib/pgcluster.sh, fsync on), the real daemon with
-# [store] backend = "postgresql", fed by tests/tools/sendmany (2 sender threads):
-# 1,000,000 results over 10,000 and over 100,000 domains; the figure is results divided
-# by the time from the first result sent until PostgreSQL holds all of them (psql polls
-# sum(success + failure) every 50 ms), so it includes the 1 s flush interval.  Each
-# figure is the median of 3 runs; the collector's CPU per result (utime + stime of the
-# daemon from /proc) and its peak RSS (VmHWM) are figures of their own.
+# A throw-away cluster (tests/lib/pgcluster.sh, fsync on) and real daemons (tlsrptd with
+# [store] backend = "postgresql", each on its own socket) fed by tests/tools/sendmany:
+#   - results/s into PostgreSQL with 1 and with 3 collector processes (3 MTA hosts
+#     sharing one database; every sender sends its share of 1,000,000 results over the
+#     same D domains, so the collectors flush into the same rows), D = 10,000 and
+#     100,000; the figure is all results divided by the time from the first result sent
+#     until PostgreSQL holds every one of them (psql polls every 50 ms), so it includes
+#     the 1 s flush interval; median of 3 runs, each on emptied tables with fresh daemons;
+#   - report generation for the 100,000 windows of the last 100,000-domain run: one
+#     `tlsrpt generate` process, then (windows reopened, outbox emptied) two racing ones
+#     as two reporter hosts; each checks that every window got exactly one report.
 # Prints name<TAB>value<TAB>unit<TAB>target lines.  Skips (no lines) without PostgreSQL.
+# BENCH_PG_RESULTS and BENCH_PG_RUNS override 1,000,000 and 3; BENCH_PG_DOMAINS and
+# BENCH_PG_COLLECTORS the lists "10000 100000" and "1 3"; BENCH_PG_GENERATE=0 skips
+# generation.
 set -u
 B=${B:-build}
 cd "$(dirname "$0")/.." || exit 1
-make --no-print-directory -s "$B/tlsrptd" "$B/tests/tools/sendmany" >&2 || exit 1
+make --no-print-directory -s "$B/tlsrptd" "$B/tlsrpt" "$B/tests/tools/sendmany" >&2 || exit 1
 PG=$(PGCLUSTER_FSYNC=on sh tests/lib/pgcluster.sh start) || {
 	echo "bench/pg.sh: no PostgreSQL cluster, skipped" >&2
 	exit 0
 }
 T=$(mktemp -d)
-cpid=
-trap '[ -n "$cpid" ] && kill "$cpid" 2>/dev/null; wait; sh tests/lib/pgcluster.sh stop "$PG"; rm -rf "$T"' EXIT
-cat >"$T/tlsrptd.toml" <<CONF
+pids=
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait; sh tests/lib/pgcluster.sh stop "$PG"; rm -rf "$T"' EXIT
+N=${BENCH_PG_RESULTS:-1000000}
+RUNS=${BENCH_PG_RUNS:-3}
+
+q() { psql -X -q -A -t -h "$PG/sock" -d tlsrpt -c "$1"; }
+now() { date +%s.%N; }
+
+for i in 1 2 3; do
+	cat >"$T/c$i.toml" <<CONF
 [collector]
-socket = "$T/s"
+socket = "$T/s$i"
 flush-interval = "1s"
 [store]
 backend = "postgresql"
 url = "postgresql:///tlsrpt?host=$PG/sock"
+[web]
+listen = ""
+[report]
+submitter = "'mx.example.org'"
+[report.tls.aggregate]
+org-name = "'Example Org'"
+from-address = "'noreply-tls@example.org'"
+sign = []
 [log]
 destination = "stderr"
 CONF
-"$B/tlsrptd" --foreground --config "$T/tlsrptd.toml" 2>"$T/log" &
-cpid=$!
-i=0
-while ! grep -q ' ready' "$T/log" 2>/dev/null && [ $i -lt 200 ]; do
-	sleep 0.02
-	i=$((i + 1))
 done
-stored() {
-	psql -X -q -A -t -h "$PG/sock" -d tlsrpt \
-		-c 'SELECT coalesce(sum(success + failure), 0) FROM session_counts'
-}
-N=1000000
-TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-total=0
-rates_10000=""
-rates_100000=""
-cpu=""
-for run in 1 2 3; do
-	for D in 10000 100000; do
-		total=$((total + N))
-		c0=$(cpu_ticks $cpid)
-		t0=$(date +%s.%N)
-		"$B/tests/tools/sendmany" --socket "$T/s" --count $N --domains $D --threads 2 \
-			>"$T/send" || exit 1
-		i=0
-		while [ "$(stored)" -lt $total ] && [ $i -lt 2400 ]; do
-			sleep 0.05
-			i=$((i + 1))
+
+start_collectors() {
+	pids=
+	for i in $(seq 1 "$1"); do
+		"$B/tlsrptd" --foreground --config "$T/c$i.toml" 2>"$T/log$i" &
+		pids="$pids $!"
+	done
+	for i in $(seq 1 "$1"); do
+		k=0
+		while ! grep -q ' ready' "$T/log$i" 2>/dev/null && [ $k -lt 500 ]; do
+			sleep 0.02
+			k=$((k + 1))
 		done
-		t1=$(date +%s.%N)
-		c1=$(cpu_ticks $cpid)
-		got=$(stored)
-		[ "$got" -eq $total ] || echo "bench/pg.sh: stored $got, want $total" >&2
-		rate=$(awk -v n=$N -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", n / (b - a) }')
-		if [ $D = 10000 ]; then rates_10000="$rates_10000 $rate"; else rates_100000="$rates_100000 $rate"; fi
-		cpu="$cpu $(awk -v t=$((c1 - c0)) -v k="$TCK" -v n=$N 'BEGIN { printf "%.2f", t / k * 1e6 / n }')"
+	done
+}
+
+stop_collectors() {
+	for p in $pids; do kill "$p"; done
+	wait $pids
+	pids=
+}
+
+stored() { q 'SELECT coalesce(sum(success + failure), 0) FROM session_counts'; }
+
+# one run: prints results/s of C collectors, N results over D domains
+run_once() {
+	C=$1 D=$2
+	q "TRUNCATE windows, policies, failure_details, session_counts, failure_counts,
+	   outbox_reports, outbox_deliveries" >/dev/null 2>&1 # no tables before the first run
+	start_collectors "$C"
+	per=$((N / C))
+	total=$((per * C))
+	threads=$((C == 1 ? 2 : 1))
+	t0=$(now)
+	senders=
+	for i in $(seq 1 "$C"); do
+		"$B/tests/tools/sendmany" --socket "$T/s$i" --count $per --domains "$D" \
+			--threads $threads >"$T/send$i" &
+		senders="$senders $!"
+	done
+	wait $senders
+	k=0
+	while [ "$(stored)" -lt $total ] && [ $k -lt 6000 ]; do
+		sleep 0.05
+		k=$((k + 1))
+	done
+	t1=$(now)
+	got=$(stored)
+	[ "$got" -eq $total ] || echo "bench/pg.sh: stored $got, want $total" >&2
+	stop_collectors
+	awk -v n=$total -v a="$t0" -v b="$t1" 'BEGIN { printf "%d\n", n / (b - a) }'
+}
+
+for D in ${BENCH_PG_DOMAINS:-10000 100000}; do
+	for C in ${BENCH_PG_COLLECTORS:-1 3}; do
+		: >"$T/rates"
+		for r in $(seq 1 "$RUNS"); do
+			run_once $C $D >>"$T/rates"
+		done
+		echo "bench/pg.sh: $C collector(s), $D domains: $(tr '\n' ' ' <"$T/rates")" >&2
+		printf 'PostgreSQL store, %d collector(s), %d domains\t%s\tresults/s\t>= 100000\n' \
+			$C $D "$(sort -n "$T/rates" | sed -n "$(((RUNS + 1) / 2))p")"
 	done
 done
-printf 'PostgreSQL store, 1 collector, 10000 domains\t%s\tresults/s\t>= 100000\n' \
-	"$(echo $rates_10000 | tr ' ' '\n' | median)"
-printf 'PostgreSQL store, 1 collector, 100000 domains\t%s\tresults/s\t>= 100000\n' \
-	"$(echo $rates_100000 | tr ' ' '\n' | median)"
-printf 'PostgreSQL store: collector CPU per result\t%s\tus\t-\n' "$(echo $cpu | tr ' ' '\n' | median)"
-printf 'PostgreSQL store: collector peak RSS (VmHWM)\t%s\tMB\t-\n' \
-	"$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$cpid/status")"
+
+[ "${BENCH_PG_GENERATE:-1}" = 0 ] && exit 0
+# the last run left 100,000 windows (one policy and one failure detail each)
+later=$(($(date +%s) + 2 * 86400))
+windows=$(q 'SELECT count(*) FROM windows')
+gen() { "$B/tlsrpt" generate --config "$T/c1.toml" --now $later --immediate; }
+check() {
+	got=$(q "SELECT count(*) || ' ' || count(DISTINCT window_id) FROM outbox_reports")
+	[ "$got" = "$windows $windows" ] || echo "bench/pg.sh: outbox $got, want $windows $windows" >&2
+}
+t0=$(now)
+gen >"$T/gen1" 2>"$T/gen1.err" || echo "bench/pg.sh: generate failed: $(tail -1 "$T/gen1.err")" >&2
+t1=$(now)
+check
+printf 'PostgreSQL store: generate %d windows, 1 process\t%s\ts\t-\n' "$windows" \
+	"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+q "TRUNCATE outbox_reports, outbox_deliveries; UPDATE windows SET state = 0, reported_at = NULL" \
+	>/dev/null
+t0=$(now)
+gen >"$T/gen2" 2>"$T/gen2.err" &
+g1=$!
+gen >"$T/gen3" 2>"$T/gen3.err" &
+wait $g1 $!
+t1=$(now)
+check
+echo "bench/pg.sh: racing generators: $(cat "$T/gen2") | $(cat "$T/gen3")" >&2
+printf 'PostgreSQL store: generate %d windows, 2 racing processes\t%s\ts\t-\n' "$windows" \
+	"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"

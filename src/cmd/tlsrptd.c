@@ -4,8 +4,9 @@
  *   tlsrptd [--config FILE] [--foreground] [--check-config] [--help] [--version]
  *
  * Wiring only: the roles (collector, reporter, receiver, web) live in the library and
- * are started here as the configuration enables them.  SIGTERM and SIGINT stop the
- * daemon cleanly (exit 0).  Exit status: 0 ok, 1 failure, 2 usage error.
+ * are started here as server.roles enables them (tlsrptd_roles.c; default all).
+ * SIGTERM and SIGINT stop the daemon cleanly (exit 0).  Exit status: 0 ok, 1 failure,
+ * 2 usage error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -190,11 +191,20 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	log_info("starting version=%s config=%s log=%s", TLSRPTD_VERSION, config_path,
-	         to_stderr ? "stderr" : "syslog");
+	unsigned roles = roles_of(conf);
+	char role_list[64];
+	roles_format(roles, role_list, sizeof(role_list));
+	log_info("starting version=%s config=%s log=%s roles=%s", TLSRPTD_VERSION, config_path,
+	         to_stderr ? "stderr" : "syslog", role_list);
+	if (roles == 0) {
+		log_error("not starting: server.roles is empty, nothing to run");
+		close(sfd);
+		conf_free(conf);
+		return 1;
+	}
 	struct store *store = NULL;
 	struct collector *col = NULL;
-	if (start_collector(conf, &store, &col, &e) != 0) {
+	if ((roles & ROLE_COLLECTOR) && start_collector(conf, &store, &col, &e) != 0) {
 		log_error("not starting: %s", e.msg);
 		close(sfd);
 		conf_free(conf);
@@ -202,16 +212,17 @@ main(int argc, char **argv)
 	}
 	/* report generation (issue 6): a scheduler pass at start and every minute */
 	struct outbound_scheduler *sched = NULL;
-	if (outbound_scheduler_start(conf, 60, &sched, &e) != 0)
+	if ((roles & ROLE_REPORTER) && outbound_scheduler_start(conf, 60, &sched, &e) != 0)
 		log_error("report generation disabled: %s", e.msg);
 	/* report delivery (issue 7): delivery.workers threads, a pass every 30 s */
 	struct deliver_workers *dw = NULL;
-	int net_ok = net_global_init(&e) == 0;
-	if (!net_ok || deliver_workers_start(conf, 30, &dw, &e) != 0)
+	int net_ok = (roles & ROLE_REPORTER) && net_global_init(&e) == 0;
+	if ((roles & ROLE_REPORTER) && (!net_ok || deliver_workers_start(conf, 30, &dw, &e) != 0))
 		log_error("report delivery disabled: %s", e.msg);
-	/* report receiver (issue 8): the HTTP upload endpoint on web.listen */
+	/* report receiver (issue 8): the HTTP upload endpoint on web.listen (and the web role's
+	 * pages on the same listener) */
 	struct receiver *recv = NULL;
-	int rrc = receiver_start(conf, &recv, &e);
+	int rrc = (roles & (ROLE_RECEIVER | ROLE_WEB)) ? receiver_start(conf, &recv, &e) : 0;
 	if (rrc == ERR_BADSTATE) {
 		/* the store backend cannot hold received reports (yet): run without */
 		log_error("report receiver disabled: %s", e.msg);
@@ -227,7 +238,7 @@ main(int argc, char **argv)
 	}
 	/* LMTP listener (issue 8): report mail delivered by the MTA */
 	struct lmtp_listener *lmtp = NULL;
-	if (lmtp_listener_start(conf, &lmtp, &e) != 0) {
+	if ((roles & ROLE_RECEIVER) && lmtp_listener_start(conf, &lmtp, &e) != 0) {
 		log_error("not starting: %s", e.msg);
 		receiver_stop(recv);
 		deliver_workers_stop(dw);
@@ -240,7 +251,7 @@ main(int argc, char **argv)
 	}
 	/* alerts (issue 9): [alert.*] rules evaluated every alerts.interval */
 	struct alerts_worker *aw = NULL;
-	if (alerts_worker_start(conf, &aw, &e) != 0)
+	if ((roles & ROLE_REPORTER) && alerts_worker_start(conf, &aw, &e) != 0)
 		log_error("alerts disabled: %s", e.msg);
 	log_info("ready");
 	for (;;) {
@@ -268,7 +279,7 @@ main(int argc, char **argv)
 	if (net_ok)
 		net_global_cleanup();
 	outbound_scheduler_stop(sched);
-	struct collector_stats st;
+	struct collector_stats st = { 0 };
 	collector_stop(col, &st);
 	store_close(store);
 	conf_free(conf);

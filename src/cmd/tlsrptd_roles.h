@@ -4,10 +4,26 @@
 #ifndef TLSRPTD_CMD_TLSRPTD_ROLES_H
 #define TLSRPTD_CMD_TLSRPTD_ROLES_H
 
+#include <stddef.h>
+
 #include "config/conf.h"
 #include "util/err.h"
 
 struct receiver;
+
+/* server.roles: the parts of the daemon this host runs (bits). */
+enum {
+	ROLE_COLLECTOR = 1, /* datagram socket and flusher */
+	ROLE_REPORTER = 2,  /* report generation scheduler, delivery workers, alerts */
+	ROLE_RECEIVER = 4,  /* report upload endpoint and the LMTP listener */
+	ROLE_WEB = 8,       /* web UI / API on web.listen */
+	ROLE_ALL = 15,
+};
+
+/* The roles server.roles names ("all" is every role; [] is none). */
+unsigned roles_of(const struct conf *conf);
+/* "collector,reporter" (in that order; "none" for 0), truncated to fit cap. */
+void roles_format(unsigned roles, char *out, size_t cap);
 
 /*
  * Starts the report receiver: the RFC 8460 HTTP upload endpoint (POST web.upload-path)

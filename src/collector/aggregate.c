@@ -325,57 +325,185 @@ aggregate_domain(struct aggregate *a, struct span domain)
 	return intern(a, KIND_DOMAIN, domain, &created);
 }
 
-void
-aggregate_add(struct aggregate *a, enum window_period period, int64_t start,
-              struct agg_item *domain, const struct datagram *dg, const struct dg_policy *pol)
+/* The session counter of a key, created (zero) when new. */
+static struct agg_sess *
+sess_get(struct aggregate *a, enum window_period period, int64_t start, struct agg_item *domain,
+         struct agg_item *record, struct agg_item *policy)
 {
-	struct sess_key k;
-	struct agg_sess *s;
-	uint64_t h;
-	bool created;
+	struct sess_key k = { start, period, domain, record, policy };
+	uint64_t h = hash_mix(hash_mix(hash_mix((uint64_t)start, (uint64_t)period), domain->hash),
+	                      hash_mix(record->hash, policy->hash));
+	struct agg_sess *s = hmap_find(&a->sess, h, sess_eq, &k);
 
-	k.start = start;
-	k.period = period;
-	k.domain = domain;
-	/* a domain nearly always comes with the same record: skip the lookup then */
-	if (domain->last != NULL && domain->last->len == dg->record.len &&
-	    memcmp(domain->last->data, dg->record.p, dg->record.len) == 0) {
-		k.record = domain->last;
-	} else {
-		domain->last = intern(a, KIND_RECORD, dg->record, &created);
-		k.record = domain->last;
-	}
-	k.policy = intern_policy(a, dg, pol);
-	h = hash_mix(hash_mix(hash_mix((uint64_t)start, (uint64_t)period), k.domain->hash),
-	             hash_mix(k.record->hash, k.policy->hash));
-	s = hmap_find(&a->sess, h, sess_eq, &k);
 	if (s == NULL) {
 		s = xcalloc(1, sizeof(*s));
 		s->start = start;
 		s->period = period;
-		s->domain = (struct agg_item *)k.domain;
-		s->record = (struct agg_item *)k.record;
-		s->policy = (struct agg_item *)k.policy;
+		s->domain = domain;
+		s->record = record;
+		s->policy = policy;
 		hmap_insert(&a->sess, h, s);
 		a->ctr_bytes += sizeof(*s) + 16;
 	}
+	return s;
+}
+
+/* The failure counter of detail under session counter s, created (zero) when new. */
+static struct agg_fail *
+fail_get(struct aggregate *a, struct agg_sess *s, struct agg_item *detail)
+{
+	struct fail_key fk = { s, detail };
+	uint64_t fh = hash_mix((uint64_t)(uintptr_t)s, detail->hash);
+	struct fail_entry *fe = hmap_find(&a->fails, fh, fail_eq, &fk);
+
+	if (fe == NULL) {
+		fe = xcalloc(1, sizeof(*fe));
+		fe->sess = s;
+		fe->f.detail = detail;
+		fe->f.next = s->fails;
+		s->fails = &fe->f;
+		hmap_insert(&a->fails, fh, fe);
+		a->ctr_bytes += sizeof(*fe) + 16;
+	}
+	return &fe->f;
+}
+
+void
+aggregate_add(struct aggregate *a, enum window_period period, int64_t start,
+              struct agg_item *domain, const struct datagram *dg, const struct dg_policy *pol)
+{
+	struct agg_item *record;
+	struct agg_sess *s;
+	bool created;
+
+	/* a domain nearly always comes with the same record: skip the lookup then */
+	if (domain->last != NULL && domain->last->len == dg->record.len &&
+	    memcmp(domain->last->data, dg->record.p, dg->record.len) == 0) {
+		record = domain->last;
+	} else {
+		domain->last = intern(a, KIND_RECORD, dg->record, &created);
+		record = domain->last;
+	}
+	s = sess_get(a, period, start, domain, record, intern_policy(a, dg, pol));
 	if (pol->failed)
 		s->failure++;
 	else
 		s->success++;
-	for (unsigned i = 0; i < pol->ndetails; i++) {
-		struct fail_key fk = { s, intern_detail(a, &dg->detail[pol->first_detail + i]) };
-		uint64_t fh = hash_mix((uint64_t)(uintptr_t)s, fk.detail->hash);
-		struct fail_entry *fe = hmap_find(&a->fails, fh, fail_eq, &fk);
-		if (fe == NULL) {
-			fe = xcalloc(1, sizeof(*fe));
-			fe->sess = s;
-			fe->f.detail = (struct agg_item *)fk.detail;
-			fe->f.next = s->fails;
-			s->fails = &fe->f;
-			hmap_insert(&a->fails, fh, fe);
-			a->ctr_bytes += sizeof(*fe) + 16;
+	for (unsigned i = 0; i < pol->ndetails; i++)
+		fail_get(a, s, intern_detail(a, &dg->detail[pol->first_detail + i]))->count++;
+}
+
+/* The item of dst equal to src's item it (same kind and bytes), copied when new. */
+static struct agg_item *
+intern_copy(struct aggregate *dst, const struct agg_item *it)
+{
+	int kind = (unsigned char)it->data[it->len + 1];
+	bool created;
+	struct agg_item *n = intern(dst, kind, span_make(it->data, it->len), &created);
+
+	if (created) {
+		n->kind_code = it->kind_code;
+		n->user = it->user;
+		if (kind == KIND_POLICY) {
+			/* extra points into an interned domain of the same aggregate */
+			struct agg_item *d = intern(dst, KIND_DOMAIN, it->extra, &created);
+			n->extra = span_make(d->data, d->len);
 		}
-		fe->f.count++;
 	}
+	return n;
+}
+
+/* Adds one session counter of another aggregate (with its failure counters) to a. */
+static void
+merge_sess(struct aggregate *a, const struct agg_sess *from)
+{
+	struct agg_sess *s = sess_get(a, from->period, from->start, intern_copy(a, from->domain),
+	                              intern_copy(a, from->record), intern_copy(a, from->policy));
+
+	s->success += from->success;
+	s->failure += from->failure;
+	for (const struct agg_fail *f = from->fails; f; f = f->next)
+		fail_get(a, s, intern_copy(a, f->detail))->count += f->count;
+}
+
+void
+aggregate_merge(struct aggregate *dst, const struct aggregate *src)
+{
+	void *p;
+
+	for (size_t i = 0; hmap_next(&src->sess, &i, &p);)
+		merge_sess(dst, p);
+}
+
+/* Oldest window first; then by period, domain, record and policy (a stable order). */
+static int
+age_cmp(const void *x, const void *y)
+{
+	const struct agg_sess *a = *(const struct agg_sess *const *)x;
+	const struct agg_sess *b = *(const struct agg_sess *const *)y;
+	int c;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->period != b->period)
+		return a->period < b->period ? -1 : 1;
+	if ((c = strcmp(a->domain->data, b->domain->data)) != 0)
+		return c;
+	if ((c = strcmp(a->record->data, b->record->data)) != 0)
+		return c;
+	return strcmp(a->policy->data, b->policy->data);
+}
+
+/* Exchanges the contents of two aggregates. */
+static void
+swap_aggregates(struct aggregate *a, struct aggregate *b)
+{
+	struct aggregate t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+void
+aggregate_drop_oldest(struct aggregate *a, size_t target, struct aggregate_dropped *out)
+{
+	size_t n = a->sess.count, keep;
+	struct aggregate *kept;
+	struct agg_sess **v;
+	void *p;
+
+	memset(out, 0, sizeof(*out));
+	if (aggregate_bytes(a) <= target || n == 0)
+		return;
+	v = xmalloc(n * sizeof(*v));
+	n = 0;
+	for (size_t i = 0; hmap_next(&a->sess, &i, &p);)
+		v[n++] = p;
+	qsort(v, n, sizeof(*v), age_cmp);
+	/* keep the newest counters that fit: first estimated at the average size */
+	keep = target / (aggregate_bytes(a) / n + 1);
+	if (keep >= n)
+		keep = n - 1;
+	for (;;) {
+		size_t got, next;
+
+		kept = aggregate_new();
+		for (size_t i = n - keep; i < n; i++)
+			merge_sess(kept, v[i]);
+		got = aggregate_bytes(kept);
+		if (got <= target || keep == 0)
+			break;
+		aggregate_free(kept);
+		next = (size_t)((double)keep * (double)target / (double)got);
+		keep = next < keep ? next : keep - 1;
+	}
+	for (size_t i = 0; i < n - keep; i++) {
+		out->sessions += v[i]->success + v[i]->failure;
+		out->counters++;
+	}
+	out->oldest_start = v[0]->start;
+	out->newest_start = v[n - keep - 1]->start;
+	free(v);
+	swap_aggregates(a, kept);
+	aggregate_free(kept);
 }

@@ -78,6 +78,29 @@ size_t aggregate_bytes(const struct aggregate *a);
 /* Iteration over session counters: for (size_t i = 0; aggregate_next(a, &i, &s);). */
 bool aggregate_next(const struct aggregate *a, size_t *pos, struct agg_sess **s);
 
+/*
+ * Adds every counter of src to dst (interning src's items in dst as needed; copied
+ * items keep their user field, their store ids are looked up again).  src is unchanged.
+ */
+void aggregate_merge(struct aggregate *dst, const struct aggregate *src);
+
+/* What aggregate_drop_oldest() dropped. */
+struct aggregate_dropped {
+	uint64_t counters;    /* session counters (each with its failure counters) */
+	uint64_t sessions;    /* their success + failure sessions */
+	int64_t oldest_start; /* window starts of the oldest and newest counter dropped */
+	int64_t newest_start;
+};
+
+/*
+ * When a holds more than target bytes, drops the session counters (with their failure
+ * counters) of the oldest windows first (by window start; ties in period, domain, record,
+ * policy order) until the rest fits in target, and rebuilds a without the items only they
+ * used.  *out says what went (all zero when nothing did).  Cached store ids are void
+ * afterwards.  Pointers from aggregate_domain() and aggregate_next() are void.
+ */
+void aggregate_drop_oldest(struct aggregate *a, size_t target, struct aggregate_dropped *out);
+
 /* Drops every counter (after a committed flush); interned items stay. */
 void aggregate_clear_counts(struct aggregate *a);
 /* Drops counters and interned items. */

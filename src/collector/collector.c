@@ -9,8 +9,11 @@
  * Threading: the receiver thread owns the socket, the decoder, the current aggregate
  * and the period cache; the flusher thread owns the store handle and the aggregate in
  * `work`.  Aggregates change hands under `mu` (work/spare/quit), never shared while
- * in use.  Statistics are atomics that any thread may read.  The stop request is an
- * atomic flag seen within RECV_TIMEOUT_MS; the receiver then drains, hands over its last aggregate and sets quit.
+ * in use; after a failed flush the flusher hands its aggregate back as `failed` and the
+ * receiver merges it (outage buffering, see collector.h); `failures`, `retry_at` (the
+ * backoff) and `flush_started` are guarded by `mu`.  Statistics are atomics that any
+ * thread may read.  The stop request is an atomic flag seen within RECV_TIMEOUT_MS; the
+ * receiver then drains, hands over its last aggregate and sets quit.
  */
 #include "collector/collector.h"
 
@@ -45,6 +48,10 @@ enum {
 	FUTURE_SLACK = 300,         /* seconds a ts may be ahead of our clock */
 	PAST_LIMIT = 8 * 86400,     /* oldest ts accepted (queued mail lives 5 days) */
 	RECV_TIMEOUT_MS = 50,       /* longest blocking receive between timer checks */
+	RETRY_MIN_MS = 1000,        /* first retry after a failed flush, doubling ... */
+	RETRY_MAX_MS = 30000,       /* ... up to this */
+	QUIT_TRIES = 5,             /* flush attempts at shutdown before giving up */
+	STALL_MS = 30000,           /* a flush running this long counts as an outage */
 };
 
 struct period_entry {
@@ -73,10 +80,15 @@ struct collector {
 	pthread_t flusher;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct aggregate *work;  /* being flushed; NULL when the flusher is idle */
-	struct aggregate *spare; /* an empty aggregate for the next hand-over */
-	bool quit;               /* receiver has handed over its last aggregate */
-	atomic_bool stopping;    /* collector_stop asks the receiver to finish */
+	struct aggregate *work;       /* being flushed; NULL when the flusher is idle */
+	struct aggregate *spare;      /* an empty aggregate for the next hand-over */
+	struct aggregate *failed;     /* handed back after a failed attempt, for the receiver */
+	unsigned failures;            /* consecutive failed flush attempts */
+	int64_t retry_at;             /* monotonic ns: no hand-over before (backoff) */
+	int64_t flush_started;        /* monotonic ns: when `work` was handed over */
+	bool quit;                    /* receiver has handed over its last aggregate */
+	struct log_ratelimit drop_rl; /* receiver thread */
+	atomic_bool stopping;         /* collector_stop asks the receiver to finish */
 	char *bufs;
 	struct mmsghdr *msgs;
 	struct iovec *iov;
@@ -85,12 +97,14 @@ struct collector {
 	_Atomic uint64_t st_rejected_by[DG_REJECT_COUNT_];
 	_Atomic uint64_t st_success, st_failure, st_details, st_never, st_rpt, st_late, st_ts_range,
 	        st_flushes, st_flush_errors, st_dumped, st_pending;
+	_Atomic uint64_t st_dropped, st_commit_unknown; /* several writers: atomic adds */
 };
 
 /*
  * Every counter has exactly one writing thread (the receiver; st_late, st_flushes and
  * st_flush_errors: the flusher), so a relaxed load + store is enough for readers in
- * other threads and avoids a locked read-modify-write per datagram.
+ * other threads and avoids a locked read-modify-write per datagram.  st_dropped and
+ * st_commit_unknown have two writers and use atomic adds (they change rarely).
  */
 #define ADD(field, n)                                                                              \
 	atomic_store_explicit(&c->field,                                                           \
@@ -395,12 +409,53 @@ fail:
 	return rc;
 }
 
+/* Sessions (success + failure) held in agg. */
+static uint64_t
+sessions_in(const struct aggregate *agg)
+{
+	struct agg_sess *ss;
+	uint64_t n = 0;
+
+	for (size_t i = 0; aggregate_next(agg, &i, &ss);)
+		n += ss->success + ss->failure;
+	return n;
+}
+
+/* Drops agg's counters for good (why: the log's reason); they count as dropped. */
+static void
+drop_all(struct collector *c, struct aggregate *agg, enum collector_drop drop, const char *why,
+         const char *error)
+{
+	uint64_t n = sessions_in(agg);
+
+	atomic_fetch_add(&c->st_dropped, n);
+	collector_metrics_dropped(drop, n);
+	log_error("collector dropped counters reason=%s sessions=%llu counters=%zu "
+	          "dropped_total=%llu error=\"%s\"",
+	          why, (unsigned long long)n, aggregate_count(agg),
+	          (unsigned long long)atomic_load(&c->st_dropped), error);
+	aggregate_clear_counts(agg);
+}
+
+/*
+ * A commit whose outcome is unknown (STORE_ECOMMIT_UNKNOWN) is not retried: retrying
+ * could count every delta twice.  At most once: the deltas are dropped and counted.
+ */
+static void
+commit_unknown(struct collector *c, struct aggregate *agg, const struct err *e)
+{
+	atomic_fetch_add(&c->st_commit_unknown, 1);
+	drop_all(c, agg, COLLECTOR_DROP_COMMIT_UNKNOWN, "commit-outcome-unknown", e->msg);
+}
+
 int
 collector_flush(struct collector *c, struct err *e)
 {
 	int rc = flush_agg(c, c->agg, e);
 
-	if (rc == 0)
+	if (rc == STORE_ECOMMIT_UNKNOWN)
+		commit_unknown(c, c->agg, e);
+	if (rc == 0 || rc == STORE_ECOMMIT_UNKNOWN)
 		atomic_store_explicit(&c->st_pending, 0, memory_order_relaxed);
 	return rc;
 }
@@ -434,6 +489,8 @@ collector_new(const struct collector_opts *opts, struct collector **out, struct 
 	hmap_init(&c->periods);
 	c->rl.interval = 10;
 	c->rl.burst = 5;
+	c->drop_rl.interval = 10;
+	c->drop_rl.burst = 3;
 	c->fd = -1;
 	*out = c;
 	return 0;
@@ -448,6 +505,7 @@ collector_free(struct collector *c)
 	aggregate_free(c->agg);
 	aggregate_free(c->spare);
 	aggregate_free(c->work);
+	aggregate_free(c->failed);
 	periods_clear(c);
 	hmap_clear(&c->periods);
 	free(c->dump_dir);
@@ -480,6 +538,8 @@ collector_get_stats(struct collector *c, struct collector_stats *out)
 	out->flush_errors = GET(st_flush_errors);
 	out->dumped = GET(st_dumped);
 	out->pending = GET(st_pending);
+	out->dropped = atomic_load(&c->st_dropped);
+	out->commit_unknown = atomic_load(&c->st_commit_unknown);
 }
 
 /* ---------------------------------------------------------------- socket */
@@ -615,20 +675,62 @@ bind_socket(struct collector *c, const struct collector_opts *o, struct err *e)
 }
 
 /*
- * Hands the receiver's aggregate to the flusher when it is idle (returns true), and
- * continues with the spare one.  With wait, blocks until the flusher is idle.
+ * Receiver: takes an aggregate the flusher handed back after a failed attempt into its
+ * own (the smaller is merged into the larger).  Called with mu held; drops it meanwhile.
+ */
+static void
+absorb_failed_locked(struct collector *c)
+{
+	while (c->failed != NULL) {
+		struct aggregate *f = c->failed;
+
+		c->failed = NULL;
+		pthread_mutex_unlock(&c->mu);
+		if (aggregate_count(f) >= aggregate_count(c->agg)) {
+			aggregate_merge(f, c->agg);
+			aggregate_free(c->agg);
+			c->agg = f;
+		} else {
+			aggregate_merge(c->agg, f);
+			aggregate_free(f);
+		}
+		atomic_store_explicit(&c->st_pending, aggregate_count(c->agg),
+		                      memory_order_relaxed);
+		pthread_mutex_lock(&c->mu);
+	}
+}
+
+static void
+absorb_failed(struct collector *c)
+{
+	pthread_mutex_lock(&c->mu);
+	absorb_failed_locked(c);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/*
+ * Hands the receiver's aggregate to the flusher when it is idle and not backing off
+ * (returns true), and continues with the spare one.  With wait, blocks until the
+ * flusher is idle; last (the final hand-over) ignores the backoff.
  */
 static bool
 hand_over(struct collector *c, bool wait, bool last)
 {
 	bool done = false;
+	int64_t now = clock_mono_ns();
 
 	pthread_mutex_lock(&c->mu);
-	while (wait && c->work != NULL)
-		pthread_cond_wait(&c->cv, &c->mu);
-	if (c->work == NULL) {
+	for (;;) {
+		while (wait && c->work != NULL)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->failed == NULL)
+			break;
+		absorb_failed_locked(c);
+	}
+	if (c->work == NULL && (last || now >= c->retry_at)) {
 		if (aggregate_count(c->agg) > 0) {
 			c->work = c->agg;
+			c->flush_started = now;
 			c->agg = c->spare ? c->spare : aggregate_new();
 			c->spare = NULL;
 			atomic_store_explicit(&c->st_pending, 0, memory_order_relaxed);
@@ -642,16 +744,83 @@ hand_over(struct collector *c, bool wait, bool last)
 	return done;
 }
 
+/*
+ * Receiver: the memory bound.  Past max_memory the aggregate goes to the flusher early;
+ * when it cannot because the store is failing (the flusher backs off, or a flush has
+ * been running for STALL_MS), the counters of the oldest windows are dropped until 3/4
+ * of the bound is left, and counted.  A flush that is only slow drops nothing.
+ */
+static void
+enforce_bound(struct collector *c)
+{
+	size_t max = c->opts.max_memory, bytes = aggregate_bytes(c->agg);
+	struct aggregate_dropped d;
+	bool failing, stalled;
+
+	if (bytes <= max || hand_over(c, false, false))
+		return;
+	pthread_mutex_lock(&c->mu);
+	failing = c->failures > 0;
+	stalled = c->work != NULL && clock_mono_ns() - c->flush_started > STALL_MS * 1000000LL;
+	pthread_mutex_unlock(&c->mu);
+	bytes = aggregate_bytes(c->agg);
+	if (bytes <= max || !(failing || stalled))
+		return;
+	aggregate_drop_oldest(c->agg, max / 4 * 3, &d);
+	atomic_fetch_add(&c->st_dropped, d.sessions);
+	collector_metrics_dropped(COLLECTOR_DROP_MEMORY_BOUND, d.sessions);
+	atomic_store_explicit(&c->st_pending, aggregate_count(c->agg), memory_order_relaxed);
+	uint64_t suppressed = 0;
+	if (log_ratelimit_ok(&c->drop_rl, clock_now(c->opts.clock), &suppressed)) {
+		char from[TIME_RFC3339_LEN], to[TIME_RFC3339_LEN];
+		if (time_format_rfc3339(d.oldest_start, from) != 0)
+			from[0] = '\0';
+		if (time_format_rfc3339(d.newest_start, to) != 0)
+			to[0] = '\0';
+		log_error("collector memory bound reached, dropped the oldest windows' counters "
+		          "reason=%s sessions=%llu counters=%llu windows_from=%s windows_to=%s "
+		          "bytes=%zu max_memory=%zu dropped_total=%llu suppressed=%llu",
+		          failing ? "store-unreachable" : "flush-stalled",
+		          (unsigned long long)d.sessions, (unsigned long long)d.counters, from, to,
+		          bytes, max, (unsigned long long)atomic_load(&c->st_dropped),
+		          (unsigned long long)suppressed);
+	}
+}
+
+/* The wait before retry number `failures` (1, 2, ...): 1 s doubling up to 30 s. */
+static int64_t
+backoff_ms(unsigned failures)
+{
+	int64_t ms = RETRY_MIN_MS;
+
+	for (unsigned i = 1; i < failures && ms < RETRY_MAX_MS; i++)
+		ms *= 2;
+	return ms < RETRY_MAX_MS ? ms : RETRY_MAX_MS;
+}
+
+/* Flusher, mu held: agg is done with (written or dropped); keep it as the spare. */
+static void
+release_work(struct collector *c, struct aggregate *agg)
+{
+	c->work = NULL;
+	if (c->spare == NULL)
+		c->spare = agg;
+	else
+		aggregate_free(agg);
+	pthread_cond_broadcast(&c->cv);
+}
+
 static void *
 run_flusher(void *arg)
 {
 	struct collector *c = arg;
-	unsigned failures = 0;
+	unsigned quit_tries = 0;
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		struct aggregate *agg;
 		struct err e;
+		int64_t delay;
 		int rc;
 
 		while (c->work == NULL && !c->quit)
@@ -662,29 +831,49 @@ run_flusher(void *arg)
 		pthread_mutex_unlock(&c->mu);
 		err_clear(&e);
 		rc = flush_agg(c, agg, &e);
+		if (rc == STORE_ECOMMIT_UNKNOWN)
+			commit_unknown(c, agg, &e);
 		pthread_mutex_lock(&c->mu);
-		if (rc != 0) {
+		if (rc == 0) {
+			if (c->failures > 0)
+				log_info("collector store reachable again failed_attempts=%u",
+				         c->failures);
+			c->failures = 0;
+			c->retry_at = 0;
+			release_work(c, agg);
+			continue;
+		}
+		c->failures++;
+		delay = backoff_ms(c->failures);
+		if (rc == STORE_ECOMMIT_UNKNOWN) {
+			/* written or not: never again; the store is probably down, so back off */
+			c->retry_at = clock_mono_ns() + delay * 1000000;
+			release_work(c, agg);
+			continue;
+		}
+		if (c->quit) {
 			struct timespec ts;
-			failures++;
-			log_error("collector flush failed pending=%zu attempt=%u error=\"%s\"",
-			          aggregate_count(agg), failures, e.msg);
-			if (c->quit && failures >= 5) {
-				log_error("collector giving up pending=%zu", aggregate_count(agg));
-				aggregate_clear_counts(agg);
-			} else {
-				/* keep the deltas and retry in a second */
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_sec += 1;
-				pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+			log_error("collector flush failed at shutdown pending=%zu attempt=%u "
+			          "error=\"%s\"",
+			          aggregate_count(agg), quit_tries + 1, e.msg);
+			if (++quit_tries >= QUIT_TRIES) {
+				drop_all(c, agg, COLLECTOR_DROP_SHUTDOWN,
+				         "store-unreachable-at-shutdown", e.msg);
+				release_work(c, agg);
 				continue;
 			}
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+			continue;
 		}
-		failures = 0;
+		/* hand the deltas back: the receiver merges them and counts on; retry later */
+		log_error("collector flush failed, counters kept in memory pending=%zu attempt=%u "
+		          "retry_in_ms=%lld error=\"%s\"",
+		          aggregate_count(agg), c->failures, (long long)delay, e.msg);
+		c->retry_at = clock_mono_ns() + delay * 1000000;
+		c->failed = agg;
 		c->work = NULL;
-		if (c->spare == NULL)
-			c->spare = agg;
-		else
-			aggregate_free(agg);
 		pthread_cond_broadcast(&c->cv);
 	}
 	pthread_mutex_unlock(&c->mu);
@@ -723,7 +912,7 @@ drain(struct collector *c, int first_flags)
 			c->msgs[i].msg_hdr.msg_flags = 0;
 		}
 		if (aggregate_bytes(c->agg) > c->opts.max_memory)
-			hand_over(c, false, false);
+			enforce_bound(c);
 		if (n < BATCH)
 			return;
 	}
@@ -744,9 +933,10 @@ run_thread(void *arg)
 		int64_t now;
 
 		drain(c, MSG_WAITFORONE);
+		absorb_failed(c);
 		now = clock_mono_ns();
 		if (aggregate_bytes(c->agg) > c->opts.max_memory) {
-			hand_over(c, false, false); /* early: the memory bound, not the tick */
+			enforce_bound(c); /* early: the memory bound, not the tick */
 		} else if (now >= next) {
 			/* a busy flusher delays the hand-over to the next loop, not a full interval */
 			if (hand_over(c, false, false))
@@ -825,9 +1015,10 @@ collector_stop(struct collector *c, struct collector_stats *final)
 	if (final)
 		*final = st;
 	log_info("collector stopped datagrams=%llu accepted=%llu rejected=%llu flushes=%llu "
-	         "unflushed=%llu",
+	         "unflushed=%llu dropped=%llu commit_unknown=%llu",
 	         (unsigned long long)st.datagrams, (unsigned long long)st.accepted,
 	         (unsigned long long)st.rejected, (unsigned long long)st.flushes,
-	         (unsigned long long)st.pending);
+	         (unsigned long long)st.pending, (unsigned long long)st.dropped,
+	         (unsigned long long)st.commit_unknown);
 	collector_free(c);
 }

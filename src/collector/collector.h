@@ -7,19 +7,32 @@
  *             aggregate passes max_memory) it hands the aggregate to the flusher and
  *             continues with an empty one, so receiving never waits for the store;
  *   flusher   writes a handed-over aggregate to the store in one transaction and hands
- *             it back emptied; on a store error it keeps the deltas and retries
- *             every second (during a store outage nothing is dropped: the receiver
- *             keeps counting in memory, which grows, until the store is back; at
- *             shutdown it gives up after 5 attempts and logs what was lost).
+ *             it back emptied.
  * At most one aggregate is being flushed at a time; if the flusher is still busy at a
  * tick, the receiver keeps counting and retries the hand-over shortly after.
  *
+ * Store outage: a flush that fails (store unreachable, deadlock, ...) is rolled back and
+ * its aggregate handed back to the receiver, which merges it into the one it counts
+ * into; the next hand-over waits for a backoff of 1 s doubling per failed attempt up to
+ * 30 s, and the first successful flush writes everything.  Memory bound (max_memory):
+ * past it the aggregate is flushed early; when that is not possible because the store is
+ * failing (a flush failed and the flusher backs off, or a flush has been running for
+ * 30 s), the counters of the OLDEST windows are dropped until 3/4 of the bound is left,
+ * counted in stats.dropped and logged (rate-limited).  Below the bound nothing is lost;
+ * while flushes merely run slowly nothing is dropped.  At
+ * shutdown a failing flush is tried 5 times (1 s apart), then dropped and counted.
+ *
+ * Commit outcome unknown: when the store says the COMMIT was sent but its answer was
+ * lost (STORE_ECOMMIT_UNKNOWN), the flush is NOT retried (that could count it twice):
+ * its sessions are counted in stats.dropped and stats.commit_unknown.  At most once.
+ *
  * Durability bound: a committed flush is durable; after kill -9 the results lost are
- * those received since the last hand-over (at most one flush interval), plus the
- * aggregate being written at that moment if the kill hits during its transaction
- * (one flush's duration: typically tens of ms), plus what was still queued in the
- * kernel (at most net.unix.max_dgram_qlen datagrams).  Nothing is counted twice:
- * deltas are dropped from memory only after their transaction committed.
+ * those received since the last hand-over (at most one flush interval, or everything
+ * held during a store outage), plus the aggregate being written at that moment if the
+ * kill hits during its transaction (one flush's duration: typically tens of ms), plus
+ * what was still queued in the kernel (at most net.unix.max_dgram_qlen datagrams).
+ * Nothing is counted twice: deltas are dropped from memory only after their transaction
+ * committed (or when its outcome is unknown).
  *
  * Late results (their window already reported): counted into the next window of that
  * domain that is still open, and in stats.late_sessions.
@@ -47,7 +60,7 @@ struct collector_opts {
 	const char *socket_group; /* group name or gid; NULL: unchanged */
 	int socket_mode;          /* e.g. 0666; < 0: 0666 */
 	int flush_interval_ms;    /* <= 0: 1000 */
-	size_t max_memory;        /* aggregate bytes before an early flush; 0: 16 MiB */
+	size_t max_memory;        /* early flush; during an outage the bound; 0: 16 MiB */
 	const char *dump_dir;     /* rejected datagrams are written here; NULL: off */
 	unsigned dump_max_files;  /* 0: 100 */
 	size_t dump_max_bytes;    /* 0: 10 MiB */
@@ -74,6 +87,8 @@ struct collector_stats {
 	uint64_t flush_errors;
 	uint64_t dumped;
 	uint64_t pending; /* session counters not yet flushed */
+	uint64_t dropped; /* sessions dropped: memory bound, commit outcome unknown, shutdown */
+	uint64_t commit_unknown; /* flushes whose commit outcome was unknown (dropped) */
 };
 
 struct collector;

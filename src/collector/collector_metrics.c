@@ -31,6 +31,8 @@ enum { N_RESULTS = sizeof(result_values) / sizeof(result_values[0]) };
 
 static const char *const policy_values[] = { "sts", "tlsa", "no-policy-found" };
 static const char *const outcome_values[] = { "ok", "error" };
+/* enum collector_drop order */
+static const char *const drop_values[] = { "memory_bound", "commit_outcome_unknown", "shutdown" };
 static const double flush_bounds[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 
 /* libtlsrpt result code (0..999) -> index into result_values */
@@ -67,6 +69,14 @@ static struct metrics_family m_flushes = {
 	.label = { { "outcome", outcome_values, 2 } },
 };
 
+static struct metrics_family m_dropped = {
+	.name = "tlsrpt_collector_dropped_sessions_total",
+	.help = "Sessions dropped instead of stored, by reason (docs/postgresql.md, Outages).",
+	.type = METRICS_COUNTER,
+	.nlabels = 1,
+	.label = { { "reason", drop_values, 3 } },
+};
+
 static struct metrics_family m_flush_seconds = {
 	.name = "tlsrpt_collector_flush_duration_seconds",
 	.help = "Duration of flushes to the store (one transaction each).",
@@ -84,6 +94,7 @@ collector_metrics_init(void)
 	metrics_register(&m_rejected);
 	metrics_register(&m_sessions);
 	metrics_register(&m_flushes);
+	metrics_register(&m_dropped);
 	metrics_register(&m_flush_seconds);
 	for (int c = 0; c < 1000; c++) {
 		const char *name = datagram_result_name(c);
@@ -128,4 +139,10 @@ collector_metrics_flush(bool ok, int64_t duration_ns)
 	metrics_add(&m_flushes, ok ? 0 : 1, 0, 1);
 	if (ok)
 		metrics_observe_ns(&m_flush_seconds, duration_ns);
+}
+
+void
+collector_metrics_dropped(enum collector_drop why, uint64_t sessions)
+{
+	metrics_add(&m_dropped, (unsigned)why, 0, sessions);
 }

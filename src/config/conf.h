@@ -58,7 +58,8 @@ enum {
  * items separated by ", "); min/max bound integers, sizes (bytes) and durations (ms),
  * ignored when both are 0.  vars: the variables an expression key may use, separated
  * by spaces.  validate checks a converted value (for an expression key, the value of
- * each constant branch) and writes a message without key or line into e.
+ * each constant branch; for a list, each item) and writes a message without key or
+ * line into e.
  */
 struct conf_key {
 	const char *name;

@@ -175,6 +175,24 @@ validate_url_path(const struct expr_value *v, struct err *e)
 	return 0;
 }
 
+/* server.roles items (issue 10); src/cmd/tlsrptd_roles.c maps them to what starts */
+static int
+validate_role(const struct expr_value *v, struct err *e)
+{
+	static const char *const roles[] = { "collector", "reporter", "receiver", "web", "all" };
+	const char *p = "";
+	size_t n = 0;
+
+	if (text_of(v, &p, &n, e))
+		return ERR_INVALID;
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strlen(roles[i]) == n && memcmp(roles[i], p, n) == 0)
+			return 0;
+	return err_set(e, ERR_INVALID,
+	               "unknown role '%.*s' (expected collector, reporter, receiver, web or all)",
+	               (int)(n > 100 ? 100 : n), p);
+}
+
 static int
 validate_nonempty(const struct expr_value *v, struct err *e)
 {
@@ -259,6 +277,10 @@ const struct conf_key conf_keys[] = {
 	{ "server.hostname", CONF_STRING, NULL, 0, 0, NULL, NULL, validate_domain, 0,
 	  "host name of this machine (unset: gethostname()); key_get('default', 'hostname') and "
 	  "config_get('server.hostname') fall back to it" },
+	/* roles of this host (issue 10: many MTA hosts, one database) */
+	{ "server.roles", CONF_LIST, "all", 0, 0, NULL, NULL, validate_role, 0,
+	  "what tlsrptd runs here: collector (socket, flusher), reporter (report generation, "
+	  "delivery, alerts), receiver (upload endpoint, LMTP), web; or all" },
 
 	/* report (Stalwart) */
 	{ "report.submitter", CONF_EXPR, "key_get('default', 'hostname')", 0, 0, NULL, REPORT_VARS,

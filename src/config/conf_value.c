@@ -458,6 +458,18 @@ conf_set_list(struct loader *ld, struct conf_item *it, const struct raw *r)
 			free(s);
 			continue; /* "" is the empty list */
 		}
+		if (it->key->validate) {
+			/* a list key's validator checks each item */
+			struct expr_value ev = { .type = EXPR_STRING };
+			struct err e = { 0 };
+			ev.u.s.p = s;
+			ev.u.s.len = n;
+			if (it->key->validate(&ev, &e) != 0) {
+				conf_error(ld, f->line, it->name, "%s", e.msg);
+				free(s);
+				return;
+			}
+		}
 		list_add(it, s, n);
 		free(s);
 	}

@@ -5,6 +5,8 @@
  *
  * A row is claimed before it is tried (store outbox_claim), so workers never send the
  * same row twice.  A failing pass is logged and retried at the next interval.
+ * Testing: with the environment variable TLSRPT_DNS_ZONE set to a zone file, DNS is
+ * answered from that file only (DNS_MODE_LOCAL, as `tlsrpt deliver --dns-zone`).
  * Threading: deliver_workers_start/stop from one controlling thread, after
  * net_global_init().
  */

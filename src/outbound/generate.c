@@ -163,6 +163,14 @@ generate_locked(const struct outbound_opts *o, const struct store_window *w,
 	int rc;
 
 	*skipped = false;
+	if (s->ops->window_claim != NULL) { /* another host may be generating it */
+		bool claimed = false;
+		rc = s->ops->window_claim(s, w->id, &claimed, e);
+		if (rc || !claimed) {
+			*skipped = rc == 0;
+			return rc;
+		}
+	}
 	rc = outbound_build(s, w, id, &full, &state, e);
 	if (rc)
 		return rc;

@@ -33,6 +33,16 @@
 
 struct store;
 
+/* Module error codes (below -100, see util/err.h). */
+enum {
+	/*
+	 * commit(): the COMMIT was sent but no answer came back (the connection broke), so
+	 * the transaction may or may not have committed.  Retrying could count twice; the
+	 * collector drops such a flush instead (at most once) and counts it.
+	 */
+	STORE_ECOMMIT_UNKNOWN = -101,
+};
+
 enum store_window_state {
 	STORE_WINDOW_OPEN = 0,
 	STORE_WINDOW_REPORTED = 1,
@@ -247,7 +257,11 @@ struct store_ops {
 	int (*begin)(struct store *s, struct err *e);
 	int (*commit)(struct store *s, struct err *e);
 	void (*rollback)(struct store *s);
-	/* Finds or creates the window; *state tells whether it was already reported. */
+	/* Finds or creates the window; *state tells whether it was already reported.  Use
+	 * the id within the transaction (PostgreSQL creates new windows at commit and may
+	 * then renumber one another host created at the same moment; the adds follow), and
+	 * retry the whole transaction on ERR_AGAIN from commit (a window found open was
+	 * reported meanwhile). */
 	int (*window_open)(struct store *s, const struct store_window_key *k, int64_t *id,
 	                   enum store_window_state *state, struct err *e);
 	int (*policy_id)(struct store *s, struct span key, const char *policy_type,
@@ -267,6 +281,11 @@ struct store_ops {
 	/* Open windows that ended at or before end_before, oldest first. */
 	int (*list_due)(struct store *s, int64_t end_before, store_window_fn fn, void *ctx,
 	                struct err *e);
+	/* Inside a transaction, before report generation reads window_id: *claimed is true
+	 * when this transaction may generate it (it exists, is open and no other transaction
+	 * on any host is generating it; the claim lasts until commit or rollback), else
+	 * false (skip the window).  May be NULL (then the transaction alone decides). */
+	int (*window_claim)(struct store *s, int64_t window_id, bool *claimed, struct err *e);
 	void (*close)(struct store *s);
 	/* outbox: report generation and delivery (issue 6) */
 	/* Inserts r (r->id ignored) and one delivery row per r->deliveries[]; *id receives

@@ -34,6 +34,7 @@ enum {
 	ST_LIST_SESS,
 	ST_LIST_FAIL,
 	ST_LIST_DUE,
+	ST_STATE,
 	ST_COUNT_
 };
 
@@ -73,6 +74,7 @@ static const char *const sql_text[ST_COUNT_] = {
 	                 "ORDER BY w.domain, w.start, w.record, p.key",
 	[ST_LIST_DUE] = "SELECT id, period, start, end_time, domain, record FROM windows "
 	                "WHERE state = 0 AND end_time <= ?1 ORDER BY end_time, domain, record",
+	[ST_STATE] = "SELECT state FROM windows WHERE id = ?1",
 	[ST_LIST_FAIL] = "SELECT d.result_type, d.key, f.count FROM failure_counts f "
 	                 "JOIN failure_details d ON d.id = f.detail_id "
 	                 "WHERE f.window_id = ?1 AND f.policy_id = ?2 ORDER BY d.key",
@@ -636,6 +638,24 @@ sq_list_counts(struct store *base, int64_t window_id, store_row_fn fn, void *ctx
 	return 0;
 }
 
+/* BEGIN IMMEDIATE already keeps every other writer out: the claim is the state. */
+static int
+sq_window_claim(struct store *base, int64_t window_id, bool *claimed, struct err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = s->st[ST_STATE];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, window_id);
+	rc = sqlite3_step(st);
+	*claimed = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == STORE_WINDOW_OPEN;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, e, ERR_IO, "claim window");
+	return 0;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.begin = sq_begin,
@@ -649,6 +669,7 @@ static const struct store_ops sqlite_ops = {
 	.mark_reported = sq_mark_reported,
 	.list_counts = sq_list_counts,
 	.list_due = sq_list_due,
+	.window_claim = sq_window_claim,
 	.close = sq_close,
 	/* outbox (store_sqlite_outbox.c) */
 	.outbox_insert = sqlite_outbox_insert,

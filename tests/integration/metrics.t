@@ -119,7 +119,7 @@ except PromError as e:
 want_families = [
     "tlsrpt_alert_errors_total", "tlsrpt_alerts_total",
     "tlsrpt_collector_datagrams_rejected_total", "tlsrpt_collector_datagrams_total",
-    "tlsrpt_collector_flush_duration_seconds", "tlsrpt_collector_flushes_total",
+    "tlsrpt_collector_dropped_sessions_total", "tlsrpt_collector_flush_duration_seconds", "tlsrpt_collector_flushes_total",
     "tlsrpt_collector_sessions_total", "tlsrpt_deliveries_total", "tlsrpt_http_requests_total",
     "tlsrpt_received_failure_sessions_total", "tlsrpt_received_rejected_total",
     "tlsrpt_received_reports_total", "tlsrpt_report_details_dropped_total",

@@ -2,7 +2,8 @@
 # store_pg_cases.t - the store's test cases (tests/tools/store_cases.c, one source) run
 # against SQLite and against PostgreSQL (a throw-away cluster, Unix socket only):
 # window_open, interning, accumulating adds, list_counts/list_due order and contents,
-# mark_reported, rollback, reopen, three concurrent flushers adding to the same rows.
+# mark_reported, rollback, reopen, three concurrent flushers adding to the same rows,
+# the outbox, delivery claims (three racing processes), window_claim, purge.
 # Without PostgreSQL installed the test skips, except in CI ($CI set) where it fails.
 import os, shutil, subprocess, sys
 

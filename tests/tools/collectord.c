@@ -48,12 +48,13 @@ print_stats(FILE *f, const struct collector_stats *st)
 	fprintf(f,
 	        "sessions_success=%llu\nsessions_failure=%llu\nfailure_details=%llu\n"
 	        "never_sessions=%llu\nreport_deliveries=%llu\nlate_sessions=%llu\n"
-	        "flushes=%llu\nflush_errors=%llu\ndumped=%llu\n",
+	        "flushes=%llu\nflush_errors=%llu\ndumped=%llu\ndropped=%llu\ncommit_unknown=%llu\n",
 	        (unsigned long long)st->sessions_success, (unsigned long long)st->sessions_failure,
 	        (unsigned long long)st->failure_details, (unsigned long long)st->never_sessions,
 	        (unsigned long long)st->report_deliveries, (unsigned long long)st->late_sessions,
 	        (unsigned long long)st->flushes, (unsigned long long)st->flush_errors,
-	        (unsigned long long)st->dumped);
+	        (unsigned long long)st->dumped, (unsigned long long)st->dropped,
+	        (unsigned long long)st->commit_unknown);
 }
 
 int

@@ -2,14 +2,15 @@
  * sendmany.c - sends many results through the client library (tests and benchmarks).
  *
  *   sendmany --socket PATH --count N [--domains D] [--threads T] [--nonblock]
- *            [--retry] [--rate R] [--build-only]
+ *            [--retry] [--rate R] [--build-only] [--first F] [--ts UNIX]
  *
- * Result i goes to domain d<i % D>.example.net with one STS policy; it is a failure
+ * Result i goes to domain d<F + i % D>.example.net (F: --first, default 0; names have at
+ * least 5 digits) with one STS policy; it is a failure
  * (one certificate-expired detail) when (i / D) % 10 == 0, else a success, so every
  * domain gets a 1:9 failure:success split when N is a multiple of 10 * D.  --retry
  * keeps retrying a result while the collector is unreachable (for restart tests);
  * --rate paces the total send rate.  --build-only measures the library without
- * sending.  Prints "sent=... eagain=... econn=... seconds=... rate=..." on stdout.
+ * sending.  --ts dates every result (the "ts" key; default: receive time).  Prints "sent=... eagain=... econn=... seconds=... rate=..." on stdout.
  * Threading: T sender threads, one connection each.
  */
 #include <getopt.h>
@@ -27,6 +28,7 @@ struct job {
 	const char *socket;
 	uint64_t count, domains, threads, index;
 	bool nonblock, retry, build_only;
+	int64_t ts;
 	double rate;
 	uint64_t sent, eagain, econn;
 };
@@ -46,7 +48,7 @@ struct names {
 static struct names *names;
 
 static int
-one(struct tlsrptd_conn *c, uint64_t i, uint64_t domains)
+one(struct tlsrptd_conn *c, uint64_t i, uint64_t domains, int64_t ts)
 {
 	const struct names *n = &names[i % domains];
 	struct tlsrptd_failure f = { "192.0.2.1",    n->mx, "mx.example.net ESMTP",
@@ -54,6 +56,8 @@ one(struct tlsrptd_conn *c, uint64_t i, uint64_t domains)
 	int rc;
 
 	rc = tlsrptd_client_begin(c, n->dom, n->rec);
+	if (rc == 0 && ts > 0)
+		rc = tlsrptd_client_set_time(c, ts);
 	if (rc == 0)
 		rc = tlsrptd_client_policy(c, TLSRPTD_POLICY_STS, n->dom);
 	if (rc == 0)
@@ -97,7 +101,7 @@ run(void *arg)
 			}
 		}
 		for (;;) {
-			rc = one(c, i, j->domains);
+			rc = one(c, i, j->domains, j->ts);
 			if (rc == TLSRPTD_ECONN && j->retry) {
 				struct timespec ts = { 0, 2000000 };
 				nanosleep(&ts, NULL);
@@ -128,9 +132,12 @@ main(int argc, char **argv)
 		{ "nonblock", no_argument, NULL, 'N' },
 		{ "retry", no_argument, NULL, 'R' },
 		{ "build-only", no_argument, NULL, 'B' },
+		{ "first", required_argument, NULL, 'F' },
+		{ "ts", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct job base = { NULL, 1000, 1000, 1, 0, false, false, false, 0, 0, 0, 0 };
+	struct job base = { NULL, 1000, 1000, 1, 0, false, false, false, 0, 0, 0, 0, 0 };
+	uint64_t first = 0;
 	struct job jobs[64];
 	pthread_t th[64];
 	uint64_t v, sent = 0, eagain = 0, econn = 0;
@@ -168,6 +175,15 @@ main(int argc, char **argv)
 		case 'B':
 			base.build_only = true;
 			break;
+		case 'F':
+		case 'T':
+			if (str_to_u64(span_cstr(optarg), &v) < 0)
+				return 2;
+			if (ch == 'F')
+				first = v;
+			else
+				base.ts = (int64_t)v;
+			break;
 		default:
 			return 2;
 		}
@@ -179,7 +195,7 @@ main(int argc, char **argv)
 		return 1;
 	for (uint64_t d = 0; d < base.domains; d++) {
 		snprintf(names[d].dom, sizeof(names[d].dom), "d%05llu.example.net",
-		         (unsigned long long)d);
+		         (unsigned long long)(first + d));
 		snprintf(names[d].rec, sizeof(names[d].rec), "v=TLSRPTv1; rua=mailto:tlsrpt@%s",
 		         names[d].dom);
 		snprintf(names[d].mx, sizeof(names[d].mx), "mx0.%s", names[d].dom);

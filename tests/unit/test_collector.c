@@ -1,6 +1,8 @@
 /*
  * test_collector.c - counting, windows, late results, extension keys, the period
- * cache, and the SQLite store (schema, upserts, policies stored once, reopen).
+ * cache, and the SQLite store (schema, upserts, policies stored once, reopen); the
+ * outage parts: merging aggregates, dropping the oldest windows past the memory bound,
+ * and a commit whose outcome is unknown (never retried, counted as dropped).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,12 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "collector/aggregate.h"
 #include "collector/collector.h"
 #include "util/log.h"
 
@@ -300,15 +307,21 @@ test_dump_bounds(void **state)
 struct fake_store {
 	struct store base;
 	int fail_next;
-	uint64_t pending, committed;
+	int commit_unknown; /* next commits: commit, then report the outcome as unknown */
+	uint64_t pending;
+	_Atomic uint64_t committed; /* read by the test while a flusher thread writes */
 	int64_t next_id;
+	atomic_int down; /* begin fails with ERR_AGAIN (the database is unreachable) */
 };
 
 static int
 fk_begin(struct store *s, struct err *e)
 {
-	(void)e;
-	((struct fake_store *)s)->pending = 0;
+	struct fake_store *f = (struct fake_store *)s;
+
+	f->pending = 0;
+	if (atomic_load(&f->down))
+		return err_set(e, ERR_AGAIN, "reconnect: connection refused");
 	return 0;
 }
 
@@ -316,9 +329,12 @@ static int
 fk_commit(struct store *s, struct err *e)
 {
 	struct fake_store *f = (struct fake_store *)s;
-	(void)e;
 	f->committed += f->pending;
 	f->pending = 0;
+	if (f->commit_unknown) {
+		f->commit_unknown--;
+		return err_set(e, STORE_ECOMMIT_UNKNOWN, "commit: server closed the connection");
+	}
 	return 0;
 }
 
@@ -402,7 +418,7 @@ static const struct store_ops fake_ops = {
 static void
 test_flush_failure_keeps_deltas(void **state)
 {
-	struct fake_store fs = { { &fake_ops }, 0, 0, 0, 0 };
+	struct fake_store fs = { { &fake_ops }, 0, 0, 0, 0, 0, 0 };
 	struct collector_opts o;
 	struct collector *c;
 	struct collector_stats st;
@@ -431,6 +447,207 @@ test_flush_failure_keeps_deltas(void **state)
 	collector_free(c);
 }
 
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* The threaded collector through a store outage: counters kept, retried, all written. */
+static void
+test_outage_keeps_counters(void **state)
+{
+	struct fake_store fs = { { &fake_ops }, 0, 0, 0, 0, 0, 0 };
+	struct collector_opts o;
+	struct collector *c;
+	struct collector_stats st;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct err e;
+	char buf[1024];
+	int fd, waited;
+
+	(void)state;
+	const char *tmp = getenv("TLSRPT_TEST_TMP");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.80s/tc%d.sock", tmp ? tmp : "/tmp",
+	         (int)getpid());
+	memset(&o, 0, sizeof(o));
+	o.socket_path = sa.sun_path;
+	o.socket_mode = -1;
+	o.flush_interval_ms = 50;
+	o.store = &fs.base;
+	atomic_store(&fs.down, 1);
+	assert_int_equal(collector_start(&o, &c, &e), 0);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 150; i++) {
+		dgram(buf, sizeof(buf), i % 2 ? "a.example" : "b.example", T0, "", i % 4 == 0);
+		assert_int_equal(
+		        sendto(fd, buf, strlen(buf), 0, (struct sockaddr *)&sa, sizeof(sa)),
+		        (ssize_t)strlen(buf));
+		if (i == 99) { /* the rest after two failed attempts (1 s apart) */
+			for (waited = 0; waited < 3000; waited += 10) {
+				collector_get_stats(c, &st);
+				if (st.flush_errors >= 2)
+					break;
+				sleep_ms(10);
+			}
+			assert_int_equal(st.flush_errors, 2);
+			assert_int_equal(st.accepted, 100);
+			assert_int_equal(atomic_load(&fs.committed), 0);
+		}
+	}
+	close(fd);
+	atomic_store(&fs.down, 0);
+	/* the next retry comes 2 s after the second failure */
+	for (waited = 0; waited < 5000 && atomic_load(&fs.committed) < 150; waited += 10)
+		sleep_ms(10);
+	assert_int_equal(atomic_load(&fs.committed), 150);
+	collector_stop(c, &st);
+	assert_int_equal(st.accepted, 150);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.flush_errors, 2);
+	assert_int_equal(st.pending, 0);
+}
+
+/* A committed flush whose answer was lost is not retried: nothing counts twice. */
+static void
+test_commit_unknown_at_most_once(void **state)
+{
+	struct fake_store fs = { { &fake_ops }, 0, 0, 0, 0, 0, 0 };
+	struct collector_opts o;
+	struct collector *c;
+	struct collector_stats st;
+	struct err e;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.socket_mode = -1;
+	o.store = &fs.base;
+	assert_int_equal(collector_new(&o, &c, &e), 0);
+	feed(c, "a.example", T0, "", 0, T0);
+	feed(c, "b.example", T0, "", 1, T0);
+	fs.commit_unknown = 1;
+	assert_int_equal(collector_flush(c, &e), STORE_ECOMMIT_UNKNOWN);
+	assert_int_equal(fs.committed, 2); /* it did commit ... */
+	collector_get_stats(c, &st);
+	assert_int_equal(st.dropped, 2); /* ... but the collector cannot know: counted */
+	assert_int_equal(st.commit_unknown, 1);
+	assert_int_equal(st.pending, 0);
+	feed(c, "a.example", T0, "", 0, T0);
+	assert_int_equal(collector_flush(c, &e), 0);
+	assert_int_equal(fs.committed, 3); /* 3, not 5: the first two were not sent again */
+	collector_free(c);
+}
+
+/* Decodes dgram() output and counts it into a (window start from ts, daily). */
+static void
+agg_feed(struct aggregate *a, struct datagram_decoder *dec, const char *dom, long long ts, int fail)
+{
+	char buf[1024];
+	struct datagram dg;
+	struct agg_item *d;
+
+	dgram(buf, sizeof(buf), dom, ts, "", fail);
+	assert_int_equal(datagram_decode(dec, buf, strlen(buf), &dg), DG_OK);
+	d = aggregate_domain(a, dg.domain);
+	aggregate_add(a, WINDOW_DAILY, window_start(WINDOW_DAILY, ts), d, &dg, &dg.policy[0]);
+}
+
+/* (start, domain) -> success, failure, failure-detail count; -1 when absent */
+static void
+agg_get(const struct aggregate *a, int64_t start, const char *dom, long long out[3])
+{
+	struct agg_sess *s;
+
+	out[0] = out[1] = out[2] = -1;
+	for (size_t i = 0; aggregate_next(a, &i, &s);) {
+		if (s->start != start || strcmp(s->domain->data, dom) != 0)
+			continue;
+		out[0] = (long long)s->success;
+		out[1] = (long long)s->failure;
+		out[2] = 0;
+		for (struct agg_fail *f = s->fails; f; f = f->next)
+			out[2] += (long long)f->count;
+		/* a policy's policy-domain points into the same aggregate's interned domain */
+		assert_string_equal(s->policy->extra.p, dom);
+	}
+}
+
+static void
+test_merge_and_drop_oldest(void **state)
+{
+	struct datagram_decoder dec;
+	struct aggregate *a = aggregate_new(), *b = aggregate_new();
+	struct aggregate_dropped d;
+	long long got[3];
+	char dom[64];
+	uint64_t total = 0;
+
+	(void)state;
+	datagram_decoder_init(&dec);
+	agg_feed(a, &dec, "a.example", T0, 0);
+	agg_feed(a, &dec, "a.example", T0, 1);
+	agg_feed(b, &dec, "a.example", T0, 1);
+	agg_feed(b, &dec, "b.example", T0 - DAY, 0);
+	aggregate_merge(a, b);
+	aggregate_free(b);
+	assert_int_equal(aggregate_count(a), 2);
+	agg_get(a, D28, "a.example", got);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(got[1], 2);
+	assert_int_equal(got[2], 2);
+	agg_get(a, D28 - DAY, "b.example", got);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(got[1], 0);
+
+	/* three days of 200 domains each; a bound that holds about one day */
+	aggregate_reset(a);
+	for (int day = 3; day >= 1; day--)
+		for (int i = 0; i < 200; i++) {
+			snprintf(dom, sizeof(dom), "d%03d.example", i);
+			agg_feed(a, &dec, dom, T0 - (long long)day * DAY, i % 2);
+			agg_feed(a, &dec, dom, T0 - (long long)day * DAY, 0);
+			total += 2;
+		}
+	/* the bound: what the newest day alone takes, plus a quarter of the rest */
+	struct aggregate *ref = aggregate_new();
+	for (int i = 0; i < 200; i++) {
+		snprintf(dom, sizeof(dom), "d%03d.example", i);
+		agg_feed(ref, &dec, dom, T0 - DAY, i % 2);
+	}
+	size_t before = aggregate_bytes(a), one = aggregate_bytes(ref);
+	size_t target = one + (before - one) / 4;
+	aggregate_free(ref);
+	aggregate_drop_oldest(a, target, &d);
+	assert_true(aggregate_bytes(a) <= target);
+	assert_true(d.counters >= 200); /* at least the whole oldest day */
+	assert_true(d.counters < 600);
+	assert_int_equal(d.oldest_start, D28 - 3 * DAY);
+	assert_true(d.newest_start <= D28 - 2 * DAY);
+	/* kept + dropped == counted, and the newest day is complete */
+	uint64_t kept = 0;
+	struct agg_sess *s;
+	for (size_t i = 0; aggregate_next(a, &i, &s);) {
+		kept += s->success + s->failure;
+		assert_true(s->start >= D28 - 2 * DAY);
+	}
+	assert_int_equal(kept + d.sessions, total);
+	assert_int_equal(d.sessions, d.counters * 2);
+	for (int i = 0; i < 200; i++) {
+		snprintf(dom, sizeof(dom), "d%03d.example", i);
+		agg_get(a, D28 - DAY, dom, got);
+		assert_int_equal(got[0] + got[1], 2);
+		assert_int_equal(got[2], i % 2);
+	}
+	/* under the bound: nothing happens */
+	aggregate_drop_oldest(a, before, &d);
+	assert_int_equal(d.counters, 0);
+	assert_int_equal(d.sessions, 0);
+	aggregate_free(a);
+	datagram_decoder_clear(&dec);
+}
+
 int
 main(void)
 {
@@ -439,6 +656,9 @@ main(void)
 		cmocka_unit_test(test_list_and_rejects),
 		cmocka_unit_test(test_dump_bounds),
 		cmocka_unit_test(test_flush_failure_keeps_deltas),
+		cmocka_unit_test(test_commit_unknown_at_most_once),
+		cmocka_unit_test(test_outage_keeps_counters),
+		cmocka_unit_test(test_merge_and_drop_oldest),
 	};
 	log_setup("test_collector", LOG_DEST_NONE, LOG_LEVEL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
