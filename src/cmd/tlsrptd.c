@@ -222,7 +222,8 @@ main(int argc, char **argv)
 	/* report receiver (issue 8): the HTTP upload endpoint on web.listen (and the web role's
 	 * pages on the same listener) */
 	struct receiver *recv = NULL;
-	int rrc = (roles & (ROLE_RECEIVER | ROLE_WEB)) ? receiver_start(conf, &recv, &e) : 0;
+	int rrc = (roles & (ROLE_RECEIVER | ROLE_WEB)) ? receiver_start(conf, roles, col, &recv, &e)
+	                                               : 0;
 	if (rrc == ERR_BADSTATE) {
 		/* the store backend cannot hold received reports (yet): run without */
 		log_error("report receiver disabled: %s", e.msg);

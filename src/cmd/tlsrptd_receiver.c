@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/collector.h"
 #include "inbound/http_upload.h"
 #include "inbound/ingest.h"
 #include "net/httpd.h"
@@ -34,7 +35,8 @@ struct receiver {
 	struct buf cert, key; /* PEM text: libmicrohttpd may keep pointers to it */
 	struct httpd *httpd;
 	struct store *web_store; /* the web role's own connection (issue 9) */
-	struct web *web;
+	struct web *web;         /* NULL when this host has no web role */
+	bool upload_on;          /* the receiver role: the upload path is served */
 };
 
 enum { MAX_PEM = 1024 * 1024 };
@@ -102,11 +104,18 @@ dispatch(void *ctx, const struct httpd_request *req, struct httpd_response *resp
 {
 	struct receiver *r = ctx;
 
-	if (r->web != NULL && strcmp(req->path, r->upload.path) != 0) {
+	if (r->upload_on && strcmp(req->path, r->upload.path) == 0) {
+		http_upload_handle(&r->upload, req, resp);
+		web_security_headers(resp);
+		return;
+	}
+	if (r->web != NULL) {
 		web_handle(r->web, req, resp);
 		return;
 	}
-	http_upload_handle(&r->upload, req, resp);
+	/* a receiver-only host (server.roles without "web") */
+	resp->status = 404;
+	buf_append_str(&resp->body, "not found\n");
 	web_security_headers(resp);
 }
 
@@ -120,8 +129,15 @@ precheck(void *ctx, const struct httpd_request *req, struct httpd_response *resp
 }
 
 /* The web role (API, dashboard) with its own store connection; see web/web.h. */
+/* /api/v1/collector: the running collector's counters */
+static void
+collector_stats_of(void *ctx, struct collector_stats *out)
+{
+	collector_get_stats(ctx, out);
+}
+
 static int
-web_start(const struct conf *conf, struct receiver *r, struct err *e)
+web_start(const struct conf *conf, struct receiver *r, struct collector *col, struct err *e)
 {
 	size_t n_users = 0;
 	const char *const *users = conf_list(conf, "web.users", &n_users);
@@ -132,6 +148,8 @@ web_start(const struct conf *conf, struct receiver *r, struct err *e)
 		.loopback = web_listen_is_loopback(conf_str(conf, "web.listen")),
 		.silent_days = (unsigned)conf_int(conf, "web.reporter-silent-days"),
 		.sts_days = (unsigned)conf_int(conf, "web.sts-safe-days"),
+		.collector_stats = col != NULL ? collector_stats_of : NULL,
+		.collector_ctx = col,
 	};
 	int rc = store_open_conf(conf, &r->web_store, e);
 
@@ -143,7 +161,8 @@ web_start(const struct conf *conf, struct receiver *r, struct err *e)
 }
 
 int
-receiver_start(const struct conf *conf, struct receiver **out, struct err *e)
+receiver_start(const struct conf *conf, unsigned roles, struct collector *col,
+               struct receiver **out, struct err *e)
 {
 	const char *listen = conf_str(conf, "web.listen");
 	bool tls = conf_str(conf, "web.tls-cert") != NULL;
@@ -178,7 +197,8 @@ receiver_start(const struct conf *conf, struct receiver **out, struct err *e)
 		                         (unsigned)conf_int(conf, "web.rate-limit-burst"), 0, NULL);
 		r->upload.limit = r->limit;
 	}
-	rc = web_start(conf, r, e);
+	r->upload_on = (roles & ROLE_RECEIVER) != 0;
+	rc = (roles & ROLE_WEB) ? web_start(conf, r, col, e) : 0;
 	if (rc != 0) {
 		receiver_free(r);
 		return err_prefix(e, "web role");

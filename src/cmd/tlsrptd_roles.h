@@ -26,12 +26,16 @@ unsigned roles_of(const struct conf *conf);
 void roles_format(unsigned roles, char *out, size_t cap);
 
 /*
- * Starts the report receiver: the RFC 8460 HTTP upload endpoint (POST web.upload-path)
- * on web.listen, storing through its own store connection.  *out is NULL (and 0 is
+ * Starts the HTTP listener on web.listen: with ROLE_RECEIVER in roles the RFC 8460 upload
+ * endpoint (POST web.upload-path, its own store connection), with ROLE_WEB the API,
+ * dashboard and /metrics (another store connection; /api/v1/collector reads col's
+ * counters when col is not NULL: col must outlive the receiver).  *out is NULL (and 0 is
  * returned) when web.listen is empty.  Errors (address in use, unusable TLS files) are
  * returned with a message.
  */
-int receiver_start(const struct conf *conf, struct receiver **out, struct err *e);
+struct collector;
+int receiver_start(const struct conf *conf, unsigned roles, struct collector *col,
+                   struct receiver **out, struct err *e);
 /* Stops the endpoint and closes its store; NULL is a no-op. */
 void receiver_stop(struct receiver *r);
 

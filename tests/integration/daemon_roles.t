@@ -9,11 +9,15 @@
 #      scheduler pass generates the windows the collector stored;
 #   4. the LMTP listener ([lmtp] listen, configured in every file here) starts only with
 #      the receiver role.
+import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import time
 
 sys.path.insert(0, "tests/lib")
@@ -50,6 +54,18 @@ def q(sql):
         return db.execute(sql).fetchone()[0]
     finally:
         db.close()
+
+
+def http(log, method, path, body=None):
+    """(status, body) of one request to the daemon's web.listen (port from its log)."""
+    port = int(re.search(r"listening=127\.0\.0\.1:0 port=(\d+)", log).group(1))
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=body,
+                                 method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
 
 
 # 1. the configuration
@@ -133,7 +149,26 @@ ok("lmtp listening" in log and os.path.exists(LMTP) and "upload endpoint listeni
    "it listens for LMTP and uploads", log)
 ok("collector listening" not in log and not os.path.exists(SOCK) and "scheduler" not in log,
    "no collector, no scheduler", log)
+check("a receiver-only host serves the upload path (not a report: 400)",
+      http(log, "POST", "/tlsrpt", b"hello")[0], 400)
+check("but no web role: /healthz is 404", http(log, "GET", "/healthz")[0], 404)
 p.terminate()
 check("the receiver-only daemon exits 0", p.wait(timeout=60), 0)
+
+# 5. collector + web: the API shows the running collector's counters, no upload endpoint
+err = os.path.join(T, "web.err")
+p, ready = start_daemon(conf("web.toml", '["collector", "web"]'), err)
+ok(ready, "the collector+web daemon starts", open(err).read())
+r = run(B + "/tlsrpt", "record", "--socket", SOCK, "--domain", "web.example",
+        "--policy", "none", "--result", "success")
+ok(r.returncode == 0, "one result recorded", r.stderr)
+log = open(err).read()
+st, body = http(log, "GET", "/api/v1/collector")
+got = json.loads(body) if st == 200 else {}
+check("/api/v1/collector answers with the collector's datagram count",
+      (st, got.get("datagrams")), (200, 1))
+check("no receiver role: the upload path is 404", http(log, "POST", "/tlsrpt", b"x")[0], 404)
+p.terminate()
+check("the collector+web daemon exits 0", p.wait(timeout=60), 0)
 shutil.rmtree(T, ignore_errors=True)
 finish()
