@@ -89,13 +89,15 @@ run_once() {
 	start_collectors "$C"
 	base=0
 	if [ "$WARM" = 1 ]; then
-		"$B/tests/tools/sendmany" --socket "$T/s1" --count "$D" --domains "$D" >/dev/null
+		"$B/tests/tools/sendmany" --socket "$T/s1" --count "$D" --domains "$D" --retry \
+			>"$T/warm"
 		k=0
-		while [ "$(stored)" -lt "$D" ] && [ $k -lt 6000 ]; do
+		while [ "$(stored)" -lt "$D" ] && [ $k -lt 600 ]; do
 			sleep 0.05
 			k=$((k + 1))
 		done
-		base=$D
+		base=$(stored)
+		[ "$base" -eq "$D" ] || echo "bench/pg.sh: warm-up stored $base, want $D: $(cat "$T/warm")" >&2
 	fi
 	per=$((N / C))
 	total=$((per * C + base))
@@ -104,7 +106,7 @@ run_once() {
 	senders=
 	for i in $(seq 1 "$C"); do
 		"$B/tests/tools/sendmany" --socket "$T/s$i" --count $per --domains "$D" \
-			--threads $threads >"$T/send$i" &
+			--threads $threads --retry >"$T/send$i" &
 		senders="$senders $!"
 	done
 	wait $senders
@@ -115,7 +117,7 @@ run_once() {
 	done
 	t1=$(now)
 	got=$(stored)
-	[ "$got" -eq $total ] || echo "bench/pg.sh: stored $got, want $total" >&2
+	[ "$got" -eq $total ] || echo "bench/pg.sh: stored $got, want $total: $(cat "$T"/send*)" >&2
 	stop_collectors
 	awk -v n=$((total - base)) -v a="$t0" -v b="$t1" 'BEGIN { printf "%d\n", n / (b - a) }'
 }
