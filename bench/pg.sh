@@ -8,7 +8,10 @@
 #     same D domains, so the collectors flush into the same rows), D = 10,000 and
 #     100,000; the figure is all results divided by the time from the first result sent
 #     until PostgreSQL holds every one of them (psql polls every 50 ms), so it includes
-#     the 1 s flush interval; median of 3 runs, each on emptied tables with fresh daemons;
+#     the 1 s flush interval; median of 3 runs, each on emptied tables with fresh
+#     daemons.  "known domains": the day's windows, policies and failure details exist
+#     (one result per domain was collected first; the normal state of a running fleet);
+#     "new domains": every window, policy and detail is created during the run;
 #   - report generation for the 100,000 windows of the last 100,000-domain run: one
 #     `tlsrpt generate` process, then (windows reopened, outbox emptied) two racing ones
 #     as two reporter hosts; each checks that every window got exactly one report.
@@ -77,20 +80,33 @@ stop_collectors() {
 
 stored() { q 'SELECT coalesce(sum(success + failure), 0) FROM session_counts'; }
 
-# one run: prints results/s of C collectors, N results over D domains
+# one run: prints results/s of C collectors, N results over D domains; with WARM=1 the
+# day's windows, policies and details exist already (one result per domain first)
 run_once() {
 	C=$1 D=$2
 	q "TRUNCATE windows, policies, failure_details, session_counts, failure_counts,
 	   outbox_reports, outbox_deliveries" >/dev/null 2>&1 # no tables before the first run
 	start_collectors "$C"
+	base=0
+	if [ "$WARM" = 1 ]; then
+		"$B/tests/tools/sendmany" --socket "$T/s1" --count "$D" --domains "$D" --retry \
+			>"$T/warm"
+		k=0
+		while [ "$(stored)" -lt "$D" ] && [ $k -lt 600 ]; do
+			sleep 0.05
+			k=$((k + 1))
+		done
+		base=$(stored)
+		[ "$base" -eq "$D" ] || echo "bench/pg.sh: warm-up stored $base, want $D: $(cat "$T/warm")" >&2
+	fi
 	per=$((N / C))
-	total=$((per * C))
+	total=$((per * C + base))
 	threads=$((C == 1 ? 2 : 1))
 	t0=$(now)
 	senders=
 	for i in $(seq 1 "$C"); do
 		"$B/tests/tools/sendmany" --socket "$T/s$i" --count $per --domains "$D" \
-			--threads $threads >"$T/send$i" &
+			--threads $threads --retry >"$T/send$i" &
 		senders="$senders $!"
 	done
 	wait $senders
@@ -101,20 +117,24 @@ run_once() {
 	done
 	t1=$(now)
 	got=$(stored)
-	[ "$got" -eq $total ] || echo "bench/pg.sh: stored $got, want $total" >&2
+	[ "$got" -eq $total ] || echo "bench/pg.sh: stored $got, want $total: $(cat "$T"/send*)" >&2
 	stop_collectors
-	awk -v n=$total -v a="$t0" -v b="$t1" 'BEGIN { printf "%d\n", n / (b - a) }'
+	awk -v n=$((total - base)) -v a="$t0" -v b="$t1" 'BEGIN { printf "%d\n", n / (b - a) }'
 }
 
-for D in ${BENCH_PG_DOMAINS:-10000 100000}; do
-	for C in ${BENCH_PG_COLLECTORS:-1 3}; do
-		: >"$T/rates"
-		for r in $(seq 1 "$RUNS"); do
-			run_once $C $D >>"$T/rates"
+for WARM in ${BENCH_PG_WARM:-1 0}; do
+	for D in ${BENCH_PG_DOMAINS:-10000 100000}; do
+		for C in ${BENCH_PG_COLLECTORS:-1 3}; do
+			: >"$T/rates"
+			for r in $(seq 1 "$RUNS"); do
+				run_once $C $D >>"$T/rates"
+			done
+			what=$([ "$WARM" = 1 ] && echo "known domains" || echo "new domains")
+			echo "bench/pg.sh: $C collector(s), $D $what: $(tr '\n' ' ' <"$T/rates")" >&2
+			printf 'PostgreSQL store, %d collector(s), %d %s\t%s\tresults/s\t%s\n' \
+				$C $D "$what" "$(sort -n "$T/rates" | sed -n "$(((RUNS + 1) / 2))p")" \
+				"$([ "$WARM" = 1 ] && echo '>= 100000' || echo -)"
 		done
-		echo "bench/pg.sh: $C collector(s), $D domains: $(tr '\n' ' ' <"$T/rates")" >&2
-		printf 'PostgreSQL store, %d collector(s), %d domains\t%s\tresults/s\t>= 100000\n' \
-			$C $D "$(sort -n "$T/rates" | sed -n "$(((RUNS + 1) / 2))p")"
 	done
 done
 

@@ -2,10 +2,11 @@
  * store_pg_int.h - internals of the PostgreSQL backend shared by its files.
  *
  * store_pg.c holds the connection, the schema migrations and the collector's counters;
- * store_pg_outbox.c the outbox and delivery ops, store_pg_received.c the received
- * reports.  Those files run their statements through pg_exec(), which prepares each
- * statement lazily once per connection in a numbered slot: 0..31 outbox and delivery,
- * 32..63 received reports, 64..95 later areas.  Not for use outside src/store/.
+ * store_pg_ids.c the window, policy and detail ids of the collector ops (caches, batched
+ * creation), store_pg_outbox.c the outbox and delivery ops, store_pg_received.c the
+ * received reports.  Those files run their statements through pg_exec(), which prepares
+ * each statement lazily once per connection in a numbered slot: 0..31 outbox and
+ * delivery, 32..63 received reports, 64..95 ids.  Not for use outside src/store/.
  * Threading: as store.h (one connection per thread).
  */
 #ifndef TLSRPTD_STORE_PG_INT_H

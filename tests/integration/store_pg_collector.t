@@ -46,7 +46,7 @@ def config(name, url, password=None):
     path = os.path.join(work, name)
     with open(path, "w") as f:
         f.write('[collector]\nsocket = "%s"\nflush-interval = "1s"\n'
-                '[web]\nlisten = ""\n[log]\ndestination = "stderr"\n'
+                '[log]\ndestination = "stderr"\n[web]\nlisten = "127.0.0.1:0"\n'
                 '[store]\nbackend = "postgresql"\nurl = "%s"\n' % (sock, url))
         if password is not None:
             f.write('password = "%s"\n' % password)

@@ -45,7 +45,7 @@ def ok(cond, name, diag=None):
 conf = os.path.join(work, "pg.toml")
 with open(conf, "w") as f:
     f.write('[collector]\nsocket = "%s"\nflush-interval = "1s"\n'
-            '[web]\nlisten = ""\n[log]\ndestination = "stderr"\n'
+            '[log]\ndestination = "stderr"\n[web]\nlisten = "127.0.0.1:0"\n'
             '[store]\nbackend = "postgresql"\nurl = "%s"\n' % (sock, cluster.url))
 
 print("1..10")
