@@ -623,6 +623,13 @@ pg_commit(struct store *base, struct err *e)
 	r = exec_q(s, Q_COMMIT, NULL, "commit", e);
 	if (r == NULL) {
 		pg_ids_rolled_back(s);
+		/* the connection broke with COMMIT sent: the server may have committed */
+		if (PQstatus(s->conn) != CONNECTION_OK)
+			return err_set(
+			        e, STORE_ECOMMIT_UNKNOWN,
+			        "%s: commit: the connection was lost, whether the transaction "
+			        "was committed is unknown",
+			        s->where);
 		return e != NULL ? e->code : ERR_IO;
 	}
 	/* COMMIT of a failed transaction answers ROLLBACK, not an error */
