@@ -80,6 +80,11 @@ stop_collectors() {
 
 stored() { q 'SELECT coalesce(sum(success + failure), 0) FROM session_counts'; }
 
+# CPU ticks (utime + stime) of all collector daemons, and their largest VmHWM in kB
+TCK=$(getconf CLK_TCK)
+cpu_ticks() { for p in $pids; do awk '{ print $14 + $15 }' "/proc/$p/stat"; done | awk '{ s += $1 } END { print s + 0 }'; }
+peak_rss() { for p in $pids; do awk '/^VmHWM/ { print $2 }' "/proc/$p/status"; done | sort -n | tail -1; }
+
 # one run: prints results/s of C collectors, N results over D domains; with WARM=1 the
 # day's windows, policies and details exist already (one result per domain first)
 run_once() {
@@ -102,6 +107,7 @@ run_once() {
 	per=$((N / C))
 	total=$((per * C + base))
 	threads=$((C == 1 ? 2 : 1))
+	c0=$(cpu_ticks)
 	t0=$(now)
 	senders=
 	for i in $(seq 1 "$C"); do
@@ -116,12 +122,18 @@ run_once() {
 		k=$((k + 1))
 	done
 	t1=$(now)
+	c1=$(cpu_ticks)
+	awk -v t=$((c1 - c0)) -v k="$TCK" -v n=$((total - base)) \
+		'BEGIN { printf "%.2f\n", t / k * 1e6 / n }' >>"$T/cpu"
+	peak_rss >>"$T/rss"
 	got=$(stored)
 	[ "$got" -eq $total ] || echo "bench/pg.sh: stored $got, want $total: $(cat "$T"/send*)" >&2
 	stop_collectors
 	awk -v n=$((total - base)) -v a="$t0" -v b="$t1" 'BEGIN { printf "%d\n", n / (b - a) }'
 }
 
+: >"$T/cpu"
+: >"$T/rss"
 for WARM in ${BENCH_PG_WARM:-1 0}; do
 	for D in ${BENCH_PG_DOMAINS:-10000 100000}; do
 		for C in ${BENCH_PG_COLLECTORS:-1 3}; do
@@ -137,6 +149,10 @@ for WARM in ${BENCH_PG_WARM:-1 0}; do
 		done
 	done
 done
+printf 'PostgreSQL store: collector CPU per result (median of all runs)\t%s\tus\t-\n' \
+	"$(sort -n "$T/cpu" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')"
+printf 'PostgreSQL store: collector peak RSS (largest VmHWM)\t%s\tMB\t-\n' \
+	"$(sort -n "$T/rss" | tail -1 | awk '{ printf "%.1f", $1 / 1024 }')"
 
 [ "${BENCH_PG_GENERATE:-1}" = 0 ] && exit 0
 # the last run left 100,000 windows (one policy and one failure detail each)
