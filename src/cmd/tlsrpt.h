@@ -81,11 +81,4 @@ int cli_parse_unix_time(const char *cmd, const char *option, const char *arg, in
 
 struct orgdomain_psl;
 
-/*
- * The Public Suffix List at ORGDOMAIN_PSL_PATH for DKIM alignment, or NULL when it is
- * not installed or unreadable (alignment then uses the last two labels).  Free with
- * orgdomain_psl_free().
- */
-struct orgdomain_psl *cli_load_psl(void);
-
 #endif

@@ -355,7 +355,7 @@ cmd_fetch(int argc, char **argv)
 		goto out;
 	}
 	f.in.store = s;
-	f.in.psl = cli_load_psl();
+	f.in.psl = ingest_load_psl();
 	if (net_global_init(&e) != 0) {
 		fprintf(stderr, "tlsrpt: fetch: %s\n", e.msg);
 		status = EX_TEMPFAIL;

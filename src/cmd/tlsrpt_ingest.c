@@ -442,7 +442,7 @@ cmd_ingest(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	r.in.store = s;
-	r.in.psl = cli_load_psl();
+	r.in.psl = ingest_load_psl();
 	if (listen) {
 		r.status = serve(&r, listen, upload_path ? upload_path : "/tlsrpt",
 		                 max_body ? (size_t)max_body : (size_t)10 * 1024 * 1024);

@@ -76,18 +76,3 @@ cli_parse_unix_time(const char *cmd, const char *option, const char *arg, int64_
 	}
 	return 0;
 }
-
-struct orgdomain_psl *
-cli_load_psl(void)
-{
-	struct orgdomain_psl *psl = NULL;
-	struct buf b;
-	struct err e = { 0 };
-
-	buf_init(&b, 1 << 24);
-	if (file_read(ORGDOMAIN_PSL_PATH, &b, &e) == 0 &&
-	    orgdomain_psl_parse(buf_span(&b), &psl, &e) != 0)
-		psl = NULL;
-	buf_clear(&b);
-	return psl;
-}

@@ -34,21 +34,6 @@ struct lmtp_listener {
 	char hostname[256];
 };
 
-static struct orgdomain_psl *
-load_psl(void)
-{
-	struct orgdomain_psl *psl = NULL;
-	struct buf b;
-	struct err e = { 0 };
-
-	buf_init(&b, 1 << 24);
-	if (file_read(ORGDOMAIN_PSL_PATH, &b, &e) == 0 &&
-	    orgdomain_psl_parse(buf_span(&b), &psl, &e) != 0)
-		psl = NULL;
-	buf_clear(&b);
-	return psl;
-}
-
 int
 lmtp_listener_start(const struct conf *conf, struct lmtp_listener **out, struct err *e)
 {
@@ -83,7 +68,7 @@ lmtp_listener_start(const struct conf *conf, struct lmtp_listener **out, struct 
 	l->dns = dns_new(&dopts, e);
 	if (l->dns == NULL)
 		log_warn("lmtp: DNS unavailable, DKIM keys cannot be fetched: %s", e->msg);
-	l->psl = load_psl();
+	l->psl = ingest_load_psl();
 	l->n = (size_t)conf_int(conf, "lmtp.workers");
 	if (l->n == 0)
 		l->n = 1;

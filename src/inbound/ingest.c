@@ -22,6 +22,7 @@
 #include "report/gzip.h"
 #include "report/report.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/hash.h"
 #include "util/str.h"
 
@@ -373,4 +374,19 @@ ingest_sniffed(struct ingest *in, struct span data, struct ingest_result *res, s
 	if (i < data.len && (data.p[i] == '{' || data.p[i] == '['))
 		return ingest_report(in, data, INGEST_FILE, res, e);
 	return ingest_message(in, data, res, e);
+}
+
+struct orgdomain_psl *
+ingest_load_psl(void)
+{
+	struct orgdomain_psl *psl = NULL;
+	struct buf b;
+	struct err e = { 0 };
+
+	buf_init(&b, 1 << 24);
+	if (file_read(ORGDOMAIN_PSL_PATH, &b, &e) == 0 &&
+	    orgdomain_psl_parse(buf_span(&b), &psl, &e) != 0)
+		psl = NULL;
+	buf_clear(&b);
+	return psl;
 }

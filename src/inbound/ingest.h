@@ -82,4 +82,11 @@ int ingest_sniffed(struct ingest *in, struct span data, struct ingest_result *re
 void ingest_submitter(const char *contact_info, const char *header_submitter,
                       const char *organization, char *out, size_t cap);
 
+/*
+ * The Public Suffix List at ORGDOMAIN_PSL_PATH for DKIM alignment (struct ingest.psl), or
+ * NULL when it is not installed or unreadable (alignment then uses the last two labels).
+ * Free with orgdomain_psl_free().
+ */
+struct orgdomain_psl *ingest_load_psl(void);
+
 #endif
