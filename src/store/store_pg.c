@@ -243,6 +243,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE failure_counts DROP CONSTRAINT IF EXISTS failure_counts_window_id_fkey,"
 	" DROP CONSTRAINT IF EXISTS failure_counts_policy_id_fkey,"
 	" DROP CONSTRAINT IF EXISTS failure_counts_detail_id_fkey, SET (fillfactor = 50);",
+	/* delivery.daily-cap (issue 7): when a row was sent */
+	"ALTER TABLE outbox_deliveries ADD COLUMN sent_at BIGINT;"
+	"CREATE INDEX outbox_deliveries_sent ON outbox_deliveries(dest, sent_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -933,6 +936,8 @@ static const struct store_ops pg_ops = {
 	.outbox_due = pg_outbox_due,
 	.outbox_claim = pg_outbox_claim,
 	.outbox_reset = pg_outbox_reset,
+	.outbox_sent_count = pg_outbox_sent_count,
+	.outbox_defer = pg_outbox_defer,
 	.purge = pg_purge,
 	/* received reports (store_pg_received.c) */
 	.received_add = pg_received_add,

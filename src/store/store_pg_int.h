@@ -102,6 +102,10 @@ int pg_outbox_claim(struct store *s, int64_t report_id, const char *dest, int64_
                     int64_t lease_until, bool *claimed, struct err *e);
 int pg_outbox_reset(struct store *s, int64_t report_id, enum store_delivery_state state,
                     int64_t next_try, const char *reason, size_t *n, struct err *e);
+int pg_outbox_sent_count(struct store *s, const char *dest, int64_t since, uint64_t *n,
+                         struct err *e);
+int pg_outbox_defer(struct store *s, int64_t report_id, const char *dest, int64_t next_try,
+                    const char *reason, struct err *e);
 int pg_purge(struct store *s, int64_t before, uint64_t *n_reports, uint64_t *n_windows,
              struct err *e);
 

@@ -35,7 +35,9 @@ enum {
 	X_CLAIM,
 	X_RESET,
 	X_EXISTS,
-	X_LAST_ = X_EXISTS,
+	X_SENT_COUNT,
+	X_DEFER,
+	X_LAST_ = X_DEFER,
 };
 
 _Static_assert(X_LAST_ <= 31, "the outbox owns statement slots 0..31");
@@ -60,9 +62,18 @@ static const char sql_select_reports[] =
         "AND ($3::integer < 0 OR EXISTS (SELECT 1 FROM outbox_deliveries x "
         "WHERE x.report = r.id AND x.state = $3)) "
         "AND ($5::bigint = 0 OR r.id = $5) ORDER BY r.created, r.id, d.id";
+/* state sent (1): $4 is the sent time (outbox_sent_count), and there is no next try */
 static const char sql_update_delivery[] =
         "UPDATE outbox_deliveries SET state = $3::integer, attempts = attempts + 1, "
-        "next_try = $4::bigint, last_error = $5 WHERE report = $1::bigint AND dest = $2";
+        "next_try = CASE WHEN $3::integer = 1 THEN 0 ELSE $4::bigint END, "
+        "sent_at = CASE WHEN $3::integer = 1 THEN $4::bigint ELSE sent_at END, "
+        "last_error = $5 WHERE report = $1::bigint AND dest = $2";
+static const char sql_sent_count[] =
+        "SELECT count(*) FROM outbox_deliveries WHERE dest = $1 AND state = 1 "
+        "AND sent_at >= $2::bigint";
+static const char sql_defer[] =
+        "UPDATE outbox_deliveries SET state = 2, next_try = $3::bigint, last_error = $4 "
+        "WHERE report = $1::bigint AND dest = $2 AND state <> 1";
 static const char sql_max_part[] = "SELECT coalesce(max(part), 0) FROM outbox_reports "
                                    "WHERE domain = $1 AND start = $2::bigint "
                                    "AND period = $3::integer";
@@ -393,4 +404,41 @@ pg_outbox_reset(struct store *base, int64_t report_id, enum store_delivery_state
 	if (rc == 0 && n)
 		*n = (size_t)changed;
 	return rc;
+}
+
+int
+pg_outbox_sent_count(struct store *base, const char *dest, int64_t since, uint64_t *n,
+                     struct err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	char si[24];
+	const char *v[2] = { dest, pg_i64(si, since) };
+	PGresult *res;
+
+	*n = 0;
+	res = pg_exec(s, X_SENT_COUNT, sql_sent_count, 2, v, NULL, NULL, "outbox sent count", e);
+	if (res == NULL)
+		return code_of(e);
+	if (PQntuples(res) == 1)
+		*n = (uint64_t)pg_col_i64(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+int
+pg_outbox_defer(struct store *base, int64_t report_id, const char *dest, int64_t next_try,
+                const char *reason, struct err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	char rid[24], nt[24];
+	const char *v[4] = { pg_i64(rid, report_id), dest, pg_i64(nt, next_try), reason };
+	uint64_t n = 0;
+	int rc = pg_exec_cmd(s, X_DEFER, sql_defer, 4, v, "outbox defer", &n, e);
+
+	if (rc)
+		return rc;
+	if (n == 0)
+		return err_set(e, ERR_NOTFOUND, "outbox: report %lld has no unsent destination %s",
+		               (long long)report_id, dest);
+	return 0;
 }

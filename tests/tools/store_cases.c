@@ -29,7 +29,7 @@
 #include "util/str.h"
 
 /* the number of ok() calls main makes */
-#define N_PLANNED 54
+#define N_PLANNED 58
 
 static const char *backend, *where;
 static int n_tests, n_fail;
@@ -679,6 +679,40 @@ case_delivery(struct store *s)
 	buf_clear(&b);
 }
 
+/* delivery.daily-cap: sent rows counted by destination and time, deferring keeps attempts */
+static void
+case_daily_cap(struct store *s)
+{
+	struct err e = { 0 };
+	struct store_outbox_filter f = { NULL, -1, STORE_DELIVERY_FAILED };
+	uint64_t n0 = 99, n1 = 99, n2 = 99;
+	struct buf b;
+	const char *got;
+	int rc;
+
+	buf_init(&b, 1 << 20);
+	/* rep1: MAILTO was sent at time 0 (case_delivery), HTTPS is given-up */
+	rc = s->ops->outbox_sent_count(s, MAILTO, 0, &n0, &e);
+	rc = rc ? rc : s->ops->outbox_sent_count(s, MAILTO, 1, &n1, &e);
+	ok(rc == 0 && n0 == 1 && n1 == 0, "outbox_sent_count: sent rows since a time",
+	   "rc=%d since 0: %" PRIu64 " since 1: %" PRIu64 ", want 1 and 0: %s", rc, n0, n1, e.msg);
+	rc = s->ops->outbox_defer(s, rep1, HTTPS, T0 + 172800, "daily cap", &e);
+	got = rc ? "" : outbox_text(s, &f, &b);
+	ok(rc == 0 && strstr(got, "  " HTTPS
+	                          " failed attempts 1 next 1767398400 error=daily cap\n") != NULL,
+	   "outbox_defer: state failed, next_try and reason set, attempts kept", "rc=%d got\n%s",
+	   rc, got);
+	rc = s->ops->outbox_defer(s, rep1, MAILTO, T0 + 172800, "daily cap", &e);
+	ok(rc == ERR_NOTFOUND && strstr(e.msg, "has no unsent destination " MAILTO) != NULL,
+	   "outbox_defer: a sent row is not deferred (ERR_NOTFOUND)", "got rc=%d \"%s\"", rc,
+	   e.msg);
+	rc = s->ops->outbox_delivery_update(s, rep1, HTTPS, STORE_DELIVERY_SENT, T0 + 5, NULL, &e);
+	rc = rc ? rc : s->ops->outbox_sent_count(s, HTTPS, T0, &n2, &e);
+	ok(rc == 0 && n2 == 1, "outbox_sent_count: the sent time is the one delivery_update gave",
+	   "rc=%d n=%" PRIu64 ": %s", rc, n2, e.msg);
+	buf_clear(&b);
+}
+
 enum { CLAIMERS = 3, CLAIM_REPORTS = 40 };
 
 /* One claimer: claims every due row it can; prints "claimed R D" per row won. */
@@ -1111,6 +1145,7 @@ main(int argc, char **argv)
 	case_reported_meanwhile(s);
 	case_outbox(s);
 	case_delivery(s);
+	case_daily_cap(s);
 	case_claim_race(s);
 	case_window_claim_purge(s);
 	store_close(s);
