@@ -1,5 +1,6 @@
 /*
- * collector.c - the collector role: socket, receive loop, counting, flushing.
+ * collector.c - the collector role: receive loop, counting, flushing (the socket setup is
+ * in collector_socket.c).
  * See collector.h for the contract, the durability bound and the late-result rule.
  *
  * Implements the receiving side of ../shared/spec/libtlsrpt-datagram.md and the
@@ -20,9 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 
 #include "collector/aggregate.h"
 #include "collector/collector_metrics.h"
+#include "collector/collector_socket.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -542,138 +542,6 @@ collector_get_stats(struct collector *c, struct collector_stats *out)
 	out->commit_unknown = atomic_load(&c->st_commit_unknown);
 }
 
-/* ---------------------------------------------------------------- socket */
-
-static int
-lookup_ids(const struct collector_opts *o, uid_t *uid, gid_t *gid, struct err *e)
-{
-	char tmp[4096];
-	uint64_t n;
-
-	*uid = (uid_t)-1;
-	*gid = (gid_t)-1;
-	if (o->socket_owner && *o->socket_owner) {
-		struct passwd pw, *res = NULL;
-		if (str_to_u64(span_cstr(o->socket_owner), &n) == 0) {
-			*uid = (uid_t)n;
-		} else if (getpwnam_r(o->socket_owner, &pw, tmp, sizeof(tmp), &res) == 0 && res) {
-			*uid = res->pw_uid;
-		} else {
-			return err_set(e, ERR_NOTFOUND, "collector.socket-owner: no user '%s'",
-			               o->socket_owner);
-		}
-	}
-	if (o->socket_group && *o->socket_group) {
-		struct group gr, *res = NULL;
-		if (str_to_u64(span_cstr(o->socket_group), &n) == 0) {
-			*gid = (gid_t)n;
-		} else if (getgrnam_r(o->socket_group, &gr, tmp, sizeof(tmp), &res) == 0 && res) {
-			*gid = res->gr_gid;
-		} else {
-			return err_set(e, ERR_NOTFOUND, "collector.socket-group: no group '%s'",
-			               o->socket_group);
-		}
-	}
-	return 0;
-}
-
-/* Removes a stale socket file; refuses a non-socket or a live collector. */
-static int
-clear_stale(const char *path, const struct sockaddr_un *sa, struct err *e)
-{
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return err_set(e, ERR_IO, "collector.socket: %s: %s", path, strerror(errno));
-	}
-	if (!S_ISSOCK(st.st_mode))
-		return err_set(e, ERR_BADSTATE, "collector.socket: %s exists and is not a socket",
-		               path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return err_set(e, ERR_IO, "socket: %s", strerror(errno));
-	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	close(fd);
-	if (rc == 0)
-		return err_set(e, ERR_BADSTATE,
-		               "collector.socket: %s: another collector is listening on it", path);
-	if (unlink(path) < 0 && errno != ENOENT)
-		return err_set(e, ERR_IO, "collector.socket: cannot remove stale %s: %s", path,
-		               strerror(errno));
-	log_info("collector removed stale socket path=%s", path);
-	return 0;
-}
-
-static void
-raise_rcvbuf(int fd)
-{
-	int want = 16 << 20, got = 0;
-	socklen_t len = sizeof(got);
-
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) < 0) {
-		/* not privileged: as far as net.core.rmem_max allows */
-		FILE *f = fopen("/proc/sys/net/core/rmem_max", "r");
-		long max = 0;
-		if (f) {
-			if (fscanf(f, "%ld", &max) != 1)
-				max = 0;
-			fclose(f);
-		}
-		if (max > 0) {
-			want = max > want ? want : (int)max;
-			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
-		}
-	}
-	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
-	log_info("collector receive buffer bytes=%d", got);
-}
-
-static int
-bind_socket(struct collector *c, const struct collector_opts *o, struct err *e)
-{
-	struct sockaddr_un sa;
-	uid_t uid;
-	gid_t gid;
-	int rc;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (o->socket_path == NULL || *o->socket_path == '\0')
-		return err_set(e, ERR_INVALID, "collector.socket: no path configured");
-	if (str_copy(sa.sun_path, sizeof(sa.sun_path), o->socket_path) >= sizeof(sa.sun_path))
-		return err_set(e, ERR_INVALID, "collector.socket: path longer than %zu bytes: %s",
-		               sizeof(sa.sun_path) - 1, o->socket_path);
-	rc = lookup_ids(o, &uid, &gid, e);
-	if (rc)
-		return rc;
-	rc = clear_stale(o->socket_path, &sa, e);
-	if (rc)
-		return rc;
-	c->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return err_set(e, ERR_IO, "socket: %s", strerror(errno));
-	{
-		struct timeval tv = { 0, RECV_TIMEOUT_MS * 1000 };
-		if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-			return err_set(e, ERR_IO, "SO_RCVTIMEO: %s", strerror(errno));
-	}
-	if (bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return err_set(e, ERR_IO, "collector.socket: bind %s: %s", o->socket_path,
-		               strerror(errno));
-	c->path = xstrdup(o->socket_path);
-	if (chmod(o->socket_path, (mode_t)c->opts.socket_mode) < 0)
-		return err_set(e, ERR_IO, "collector.socket-mode: chmod %s: %s", o->socket_path,
-		               strerror(errno));
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(o->socket_path, uid, gid) < 0)
-		return err_set(e, ERR_IO, "collector.socket-owner: chown %s: %s", o->socket_path,
-		               strerror(errno));
-	raise_rcvbuf(c->fd);
-	return 0;
-}
-
 /*
  * Receiver: takes an aggregate the flusher handed back after a failed attempt into its
  * own (the smaller is merged into the larger).  Called with mu held; drops it meanwhile.
@@ -960,7 +828,7 @@ collector_start(const struct collector_opts *opts, struct collector **out, struc
 	rc = collector_new(opts, &c, e);
 	if (rc)
 		return rc;
-	rc = bind_socket(c, opts, e);
+	rc = collector_socket_bind(opts, RECV_TIMEOUT_MS, &c->fd, &c->path, e);
 	if (rc)
 		goto fail;
 	c->bufs = xmalloc((size_t)BATCH * RECV_BUF);
