@@ -243,8 +243,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE failure_counts DROP CONSTRAINT IF EXISTS failure_counts_window_id_fkey,"
 	" DROP CONSTRAINT IF EXISTS failure_counts_policy_id_fkey,"
 	" DROP CONSTRAINT IF EXISTS failure_counts_detail_id_fkey, SET (fillfactor = 50);",
-	/* delivery.daily-cap (issue 7): when a row was sent */
-	"ALTER TABLE outbox_deliveries ADD COLUMN sent_at BIGINT;"
+	/* delivery.daily-cap (issue 7): when a row was sent, and counting them by destination */
+	"ALTER TABLE outbox_deliveries ADD COLUMN sent_at BIGINT;",
 	"CREATE INDEX outbox_deliveries_sent ON outbox_deliveries(dest, sent_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

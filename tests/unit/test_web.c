@@ -357,9 +357,11 @@ has(const struct buf *b, const char *s)
 static void
 check_security_headers(const struct buf *head)
 {
+	static const char csp[] =
+	        "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src "
+	        "data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'\r\n";
 	static const char *const want[] = {
-		"Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src "
-		"data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'\r\n",
+		csp,
 		"X-Content-Type-Options: nosniff\r\n",
 		"Referrer-Policy: no-referrer\r\n",
 		"X-Frame-Options: DENY\r\n",
